@@ -1,0 +1,249 @@
+"""The `wbqa` command: thin click subcommands over the library functions."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import click
+
+from index.build import DEFAULT_INDEX_DIR, INDEX_DIR_ENV
+
+DEFAULT_CORPUS = Path("corpus")
+
+index_dir_option = click.option(
+    "--index-dir", type=click.Path(path_type=Path), envvar=INDEX_DIR_ENV,
+    default=DEFAULT_INDEX_DIR, show_default=True,
+    help=f"Index folder (or set {INDEX_DIR_ENV}).",
+)
+model_option = click.option(
+    "--model", envvar="WBQA_MODEL", default=None,
+    help="Local sentence-transformers folder (or set WBQA_MODEL); default: bundled MiniLM.",
+)
+chunk_options = [
+    click.option("--chunk-tokens", type=int, default=160, show_default=True,
+                 help="Target chunk size in model tokens."),
+    click.option("--overlap-tokens", type=int, default=32, show_default=True,
+                 help="Overlap between chunks in model tokens."),
+]
+
+
+def with_chunk_options(func):
+    for option in reversed(chunk_options):
+        func = option(func)
+    return func
+
+
+def chunk_settings(chunk_tokens: int, overlap_tokens: int):
+    from ingest.records import ChunkSettings
+
+    try:
+        return ChunkSettings(chunk_tokens=chunk_tokens, overlap_tokens=overlap_tokens)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def print_ingest_messages(report) -> None:
+    for line in report.skipped + report.notices:
+        click.echo(f"note: {line}", err=True)
+    for line in report.failures:
+        click.echo(f"error: {line}", err=True)
+
+
+@click.group()
+@click.version_option(package_name="wbqa")
+def cli() -> None:
+    """wbqa: answers quoted verbatim from your sources, with citations."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_dir_option
+@model_option
+@with_chunk_options
+@click.option("--stats", is_flag=True, help="Print documents, chunks and tokens per chunk.")
+def ingest(paths, index_dir, model, chunk_tokens, overlap_tokens, stats) -> None:
+    """Read documents and cut them into chunks with exact offsets.
+
+    Example: wbqa ingest corpus/ --stats
+    """
+    from ingest.pipeline import ingest_paths, load_previous, write_ingest
+
+    settings = chunk_settings(chunk_tokens, overlap_tokens)
+    report = ingest_paths(list(paths) or [DEFAULT_CORPUS], settings, model,
+                          load_previous(index_dir))
+    if report.documents:
+        write_ingest(index_dir, report)
+    print_ingest_messages(report)
+    click.echo(
+        f"ingested {len(report.documents)} documents, {len(report.chunks)} chunks "
+        f"({report.chunked} chunked, {report.reused} reused, {report.removed} removed, "
+        f"{len(report.failures)} failed) into {index_dir}"
+    )
+    if stats:
+        print_stats(report.documents, report.chunks)
+    if report.failures:
+        sys.exit(1)
+
+
+def print_stats(documents, chunks) -> None:
+    by_type: dict[str, list] = defaultdict(list)
+    doc_types = {d.doc_id: d.doc_type for d in documents}
+    for chunk in chunks:
+        by_type[doc_types[chunk.doc_id]].append(chunk.n_tokens)
+    docs_by_type: dict[str, int] = defaultdict(int)
+    for document in documents:
+        docs_by_type[document.doc_type] += 1
+    click.echo(f"{'type':<6} {'docs':>5} {'chunks':>7} {'tok min':>8} {'median':>7} {'max':>5}")
+    for doc_type in sorted(docs_by_type):
+        tokens = by_type.get(doc_type) or [0]
+        click.echo(
+            f"{doc_type:<6} {docs_by_type[doc_type]:>5} {len(by_type.get(doc_type, [])):>7} "
+            f"{min(tokens):>8} {statistics.median(tokens):>7.0f} {max(tokens):>5}"
+        )
+    all_tokens = [c.n_tokens for c in chunks] or [0]
+    click.echo(
+        f"{'all':<6} {len(documents):>5} {len(chunks):>7} {min(all_tokens):>8} "
+        f"{statistics.median(all_tokens):>7.0f} {max(all_tokens):>5}"
+    )
+    click.echo("")
+    per_doc: dict[str, int] = defaultdict(int)
+    for chunk in chunks:
+        per_doc[chunk.doc_id] += 1
+    for document in sorted(documents, key=lambda d: d.doc_id):
+        click.echo(f"  {document.doc_id:<50} {per_doc[document.doc_id]:>4} chunks  {document.title[:60]}")
+
+
+@cli.command("index")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_dir_option
+@model_option
+@with_chunk_options
+@click.option("--faiss", "faiss_kind", type=click.Choice(["auto", "flat", "hnsw", "ivfpq"]),
+              default="auto", show_default=True, help="FAISS index type.")
+def index_command(paths, index_dir, model, chunk_tokens, overlap_tokens, faiss_kind) -> None:
+    """Ingest (if needed), embed and build the search index.
+
+    Example: wbqa index corpus/
+    """
+    report = run_build(list(paths) or [DEFAULT_CORPUS], index_dir, model,
+                       chunk_settings(chunk_tokens, overlap_tokens), faiss_kind)
+    if report.ingest.failures:
+        sys.exit(1)
+
+
+def run_build(paths, index_dir, model, settings=None, faiss_kind="auto"):
+    from index.build import NothingToIndex, build_index
+    from ingest.tokens import ModelNotFound
+
+    try:
+        report = build_index(paths, index_dir, settings, model, faiss_kind)
+    except (NothingToIndex, ModelNotFound) as error:
+        raise click.ClickException(str(error)) from None
+    print_ingest_messages(report.ingest)
+    counts = report.counts
+    click.echo(
+        f"indexed {counts['documents']} documents, {counts['chunks']} chunks, "
+        f"{counts['units']} answer units into {index_dir} in {report.seconds:.1f}s: "
+        f"{report.embedded} texts embedded, {report.reused_vectors} reused "
+        f"({report.faiss_kind} FAISS index)"
+    )
+    return report
+
+
+def open_index(index_dir: Path, model: str | None = None):
+    from index.store import Index, IndexProblem
+    from ingest.tokens import ModelNotFound
+
+    try:
+        return Index.open(index_dir, model)
+    except (IndexProblem, ModelNotFound) as error:
+        raise click.ClickException(str(error)) from None
+
+
+def read_questions(path: Path) -> list[str]:
+    """One question per line, or JSON Lines with a `question` field."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise click.BadParameter(f"cannot read {path}: {error}") from None
+    questions = []
+    for number, line in enumerate(lines, start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("{"):
+            try:
+                questions.append(str(json.loads(line)["question"]))
+            except (ValueError, KeyError):
+                raise click.BadParameter(
+                    f"{path}:{number}: expected a JSON object with a 'question' field"
+                ) from None
+        else:
+            questions.append(line)
+    return questions
+
+
+filter_options = [
+    click.option("--doc", "doc_prefix", default=None, help="Only documents whose id starts so."),
+    click.option("--topic", default=None, help="Only documents with this topic."),
+    click.option("--title", "title_contains", default=None, help="Only titles containing this."),
+]
+
+
+def with_filter_options(func):
+    for option in reversed(filter_options):
+        func = option(func)
+    return func
+
+
+def make_filters(doc_prefix, topic, title_contains):
+    from index.records import Filters
+
+    return Filters(doc_prefix=doc_prefix, topic=topic, title_contains=title_contains)
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("-k", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--mode", type=click.Choice(["dense", "bm25", "hybrid"]), default="hybrid",
+              show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--batch", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="File of queries: one per line, or JSONL with a 'question' field.")
+@with_filter_options
+@index_dir_option
+def search(query, k, mode, as_json, batch, doc_prefix, topic, title_contains, index_dir) -> None:
+    """Retrieve the passages that best match a query.
+
+    Example: wbqa search "Serbia Rafale contract" -k 5 --mode bm25
+    """
+    if not query and not batch:
+        raise click.UsageError("give a QUERY or --batch FILE")
+    index = open_index(index_dir)
+    filters = make_filters(doc_prefix, topic, title_contains)
+    queries = read_questions(batch) if batch else [query]
+    for text in queries:
+        hits = index.search(text, k=k, mode=mode, filters=filters)
+        if batch or as_json:
+            click.echo(json.dumps({"query": text, "hits": [public_hit(h) for h in hits]},
+                                  ensure_ascii=False))
+            continue
+        for hit in hits:
+            where = f"p. {hit.page}" if hit.page else (hit.section or "")
+            click.echo(f"{hit.rank:>2}. [{hit.score:.4f}] {hit.title} — {where} ({hit.doc_id})")
+            click.echo("    " + " ".join(hit.text.split())[:300])
+
+
+def public_hit(hit) -> dict:
+    data = hit.to_dict()
+    for key in ("dense_score", "bm25_score"):
+        data.pop(key, None)
+    return data
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,1 @@
+"""Index: embeddings, FAISS, BM25 and hybrid retrieval over the ingested chunks."""

@@ -1,0 +1,109 @@
+"""The sentence-transformers model, loaded offline once per process, and its vector cache."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ingest.tokens import resolve_model_path
+
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.onnx")
+
+
+def text_key(text: str) -> str:
+    """Cache key of a text to embed."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def model_identity(path: Path) -> str:
+    """A model id that changes when the weights change: folder name + weights hash prefix."""
+    for name in _WEIGHT_FILES:
+        weights = path / name
+        if weights.is_file():
+            digest = hashlib.sha256()
+            with weights.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            return f"{_model_name(path)}@{digest.hexdigest()[:12]}"
+    return _model_name(path)
+
+
+def _model_name(path: Path) -> str:
+    config = path / "config.json"
+    if config.is_file():
+        name = json.loads(config.read_text(encoding="utf-8")).get("_name_or_path")
+        if name and "/" in str(name) and not str(name).startswith("/"):
+            return str(name)
+    return path.name
+
+
+@dataclass
+class Embedder:
+    """Normalised embeddings for queries and passages (one place for any prompt prefixes)."""
+
+    path: Path
+    model_id: str
+    model: object  # sentence_transformers.SentenceTransformer
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    def encode_query(self, query: str) -> np.ndarray:
+        vector = self.model.encode(
+            [query], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return vector[0].astype(np.float32)
+
+    def encode_passages(
+        self, texts: list[str], batch_size: int = 64, show_progress: bool = False
+    ) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        # Sorting by length keeps padding low; sentence-transformers already does this per call.
+        vectors = self.model.encode(
+            texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return vectors.astype(np.float32)
+
+
+@lru_cache(maxsize=2)
+def _load(path: Path) -> Embedder:
+    import torch
+    import transformers
+    from sentence_transformers import SentenceTransformer
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    return Embedder(path=path, model_id=model_identity(path), model=model)
+
+
+def load_embedder(model: str | None = None) -> Embedder:
+    """The embedder for `model` (folder, $WBQA_MODEL, or the bundled one), loaded once."""
+    return _load(resolve_model_path(model).resolve())
+
+
+def embed_with_cache(
+    embedder: Embedder,
+    texts: list[str],
+    cache: dict[str, np.ndarray],
+    show_progress: bool = False,
+) -> tuple[np.ndarray, int]:
+    """Vectors for `texts`, computing only those not in `cache`. Returns (vectors, n_embedded)."""
+    keys = [text_key(t) for t in texts]
+    missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
+    if missing:
+        fresh = embedder.encode_passages([t for _, t in missing], show_progress=show_progress)
+        for (key, _), vector in zip(missing, fresh):
+            cache[key] = vector
+    if not texts:
+        return np.zeros((0, embedder.dimension), dtype=np.float32), 0
+    return np.stack([cache[k] for k in keys]).astype(np.float32), len(missing)

@@ -1,0 +1,65 @@
+"""Records of the index stage: answer-candidate Units and retrieval Hits."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+UnitKind = Literal["sentence", "item", "row"]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """An answer candidate: a sentence, a list item or a table row, with document offsets.
+
+    `text` is exactly `document.text[start:end]`; `embed_text` is what was embedded
+    (a table row gets its column headers so "57%" reads as "Alignment: 57%").
+    """
+
+    doc_id: str
+    start: int
+    end: int
+    kind: UnitKind
+    text: str
+    embed_text: str
+    section: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Unit:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict a search to some documents; every given condition must hold."""
+
+    doc_prefix: str | None = None
+    topic: str | None = None
+    title_contains: str | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.doc_prefix or self.topic or self.title_contains)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk, ranked."""
+
+    rank: int
+    score: float
+    doc_id: str
+    chunk_id: str
+    title: str
+    page: int | None
+    section: str | None
+    start: int
+    end: int
+    text: str
+    dense_score: float | None = None
+    bm25_score: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,228 @@
+"""Open a verified index folder once, then search it: dense, BM25 or hybrid, with filters."""
+
+from __future__ import annotations
+
+import bisect
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from index.build import (
+    BM25_DIR,
+    CHUNK_VECTORS_FILE,
+    FAISS_FILE,
+    FORMAT_VERSION,
+    MANIFEST_FILE,
+    UNIT_VECTORS_FILE,
+    UNITS_FILE,
+    chunk_embed_text,
+    file_sha256,
+)
+from index.dense import dense_search, load_faiss
+from index.embedder import Embedder, load_embedder
+from index.fusion import convex_combination, reciprocal_rank_fusion, top_rows
+from index.lexical import bm25_scores, load_bm25
+from index.records import Filters, Hit, Unit
+from ingest.pipeline import CHUNKS_FILE, DOCUMENTS_FILE
+from ingest.records import Chunk, Document
+from ingest.storage import read_jsonl
+
+Mode = Literal["dense", "bm25", "hybrid"]
+MODES: tuple[str, ...] = ("dense", "bm25", "hybrid")
+FUSIONS: tuple[str, ...] = ("rrf", "convex")
+# Each retriever contributes this many candidates (at least) to the fused list.
+CANDIDATE_POOL = 50
+
+
+class IndexProblem(Exception):
+    """The index folder is missing, stale or damaged; the message says what to run."""
+
+
+def _problem(index_dir: Path, what: str) -> IndexProblem:
+    return IndexProblem(f"index at '{index_dir}' {what}; run `wbqa index` to (re)build it")
+
+
+@dataclass
+class Index:
+    """A loaded index: documents, chunks, answer units, vectors, FAISS and BM25."""
+
+    index_dir: Path
+    manifest: dict
+    embedder: Embedder
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    units: list[Unit]
+    chunk_vectors: np.ndarray
+    unit_vectors: np.ndarray
+    faiss_index: object
+    bm25: object
+    fusion: str = "rrf"
+    alpha: float = 0.5
+    _unit_starts: dict[str, tuple[list[int], list[int]]] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, index_dir: Path, model: str | None = None, embedder: Embedder | None = None
+             ) -> Index:
+        """Load and verify `index_dir`; raise IndexProblem with the fix on any mismatch."""
+        index_dir = Path(index_dir)
+        manifest = verify_manifest(index_dir)
+        embedder = embedder or load_embedder(model or manifest["model"]["path"])
+        expected = manifest["model"]
+        if embedder.model_id != expected["id"] or embedder.dimension != expected["dimension"]:
+            raise _problem(
+                index_dir,
+                f"was built with model {expected['id']} (dimension {expected['dimension']}) "
+                f"but {embedder.model_id} (dimension {embedder.dimension}) is loaded",
+            )
+        try:
+            documents = {
+                d.doc_id: d
+                for d in (Document.from_dict(r) for r in read_jsonl(index_dir / DOCUMENTS_FILE))
+            }
+            chunks = [Chunk.from_dict(r) for r in read_jsonl(index_dir / CHUNKS_FILE)]
+            units = [Unit.from_dict(r) for r in read_jsonl(index_dir / UNITS_FILE)]
+            chunk_vectors = np.load(index_dir / CHUNK_VECTORS_FILE, allow_pickle=False)
+            unit_vectors = np.load(index_dir / UNIT_VECTORS_FILE, allow_pickle=False)
+            faiss_index = load_faiss(index_dir / FAISS_FILE)
+            bm25 = load_bm25(index_dir / BM25_DIR)
+        except (OSError, ValueError, TypeError, KeyError, RuntimeError) as error:
+            raise _problem(index_dir, f"could not be read ({error})") from None
+        if not (len(chunks) == len(chunk_vectors) == faiss_index.ntotal
+                and len(units) == len(unit_vectors)):
+            raise _problem(index_dir, "has files that disagree on the number of chunks")
+        index = cls(index_dir, manifest, embedder, documents, chunks, units, chunk_vectors,
+                    unit_vectors, faiss_index, bm25)
+        index._unit_starts = _unit_lookup(units)
+        return index
+
+    def units_of(self, chunk: Chunk) -> list[int]:
+        """Rows of the units that start inside `chunk`."""
+        starts, rows = self._unit_starts.get(chunk.doc_id, ([], []))
+        low = bisect.bisect_left(starts, chunk.start)
+        high = bisect.bisect_left(starts, chunk.end)
+        return rows[low:high]
+
+    def allowed_rows(self, filters: Filters | None) -> np.ndarray | None:
+        """Chunk rows passing `filters`, or None for no restriction."""
+        if filters is None or filters.is_empty():
+            return None
+        keep = []
+        for row, chunk in enumerate(self.chunks):
+            document = self.documents[chunk.doc_id]
+            if filters.doc_prefix and not chunk.doc_id.startswith(filters.doc_prefix):
+                continue
+            if filters.topic and filters.topic.lower() not in (t.lower() for t in document.topics):
+                continue
+            if filters.title_contains and filters.title_contains.lower() not in (
+                document.title.lower()
+            ):
+                continue
+            keep.append(row)
+        return np.asarray(keep, dtype=np.int64)
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        mode: Mode = "hybrid",
+        filters: Filters | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> list[Hit]:
+        """The k best chunks for `query`. k is clamped to the number of (filtered) chunks."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode '{mode}'; choose one of {', '.join(MODES)}")
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        if not query.strip():
+            raise ValueError("the query is empty; type a question or some keywords")
+        allowed = self.allowed_rows(filters)
+        pool = max(CANDIDATE_POOL, 2 * k)
+        dense: dict[int, float] = {}
+        lexical: dict[int, float] = {}
+        if mode in ("dense", "hybrid"):
+            vector = query_vector if query_vector is not None else self.embedder.encode_query(
+                query)
+            dense = dict(dense_search(self.faiss_index, vector, pool, allowed))
+        if mode in ("bm25", "hybrid"):
+            scores = bm25_scores(self.bm25, query)
+            if allowed is not None:
+                mask = np.zeros_like(scores, dtype=bool)
+                mask[allowed] = True
+                scores = np.where(mask, scores, 0.0)
+            positive = np.flatnonzero(scores > 0)
+            best = positive[np.argsort(-scores[positive], kind="stable")[:pool]]
+            lexical = {int(r): float(scores[r]) for r in best}
+        if mode == "dense":
+            fused = dense
+        elif mode == "bm25":
+            fused = lexical
+        elif self.fusion == "convex":
+            fused = convex_combination(dense, lexical, self.alpha)
+        else:
+            fused = reciprocal_rank_fusion([
+                [r for r, _ in top_rows(dense, pool)], [r for r, _ in top_rows(lexical, pool)]
+            ])
+        return [self._hit(rank, row, score, dense.get(row), lexical.get(row))
+                for rank, (row, score) in enumerate(top_rows(fused, k), start=1)]
+
+    def _hit(self, rank: int, row: int, score: float, dense: float | None,
+             lexical: float | None) -> Hit:
+        chunk = self.chunks[row]
+        return Hit(
+            rank=rank, score=round(score, 6), doc_id=chunk.doc_id, chunk_id=chunk.chunk_id,
+            title=self.documents[chunk.doc_id].title, page=chunk.page, section=chunk.section,
+            start=chunk.start, end=chunk.end, text=chunk.text, dense_score=dense,
+            bm25_score=lexical,
+        )
+
+    def chunk_row(self, chunk_id: str) -> int:
+        if not hasattr(self, "_chunk_rows"):
+            self._chunk_rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        return self._chunk_rows[chunk_id]
+
+    def chunk_text_for_embedding(self, chunk: Chunk) -> str:
+        return chunk_embed_text(self.documents[chunk.doc_id], chunk)
+
+
+def _unit_lookup(units: list[Unit]) -> dict[str, tuple[list[int], list[int]]]:
+    by_doc: dict[str, list[tuple[int, int]]] = {}
+    for row, unit in enumerate(units):
+        by_doc.setdefault(unit.doc_id, []).append((unit.start, row))
+    lookup = {}
+    for doc_id, pairs in by_doc.items():
+        pairs.sort()
+        lookup[doc_id] = ([s for s, _ in pairs], [r for _, r in pairs])
+    return lookup
+
+
+def verify_manifest(index_dir: Path) -> dict:
+    """Check format version and every file's sha256 against the manifest."""
+    manifest_path = index_dir / MANIFEST_FILE
+    if not index_dir.is_dir():
+        raise _problem(index_dir, "does not exist")
+    if not manifest_path.is_file():
+        raise _problem(index_dir, f"has no {MANIFEST_FILE} (not built, or built by hand)")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        version = int(manifest["format_version"])
+        files = dict(manifest["files"])
+        manifest["model"]["id"], manifest["model"]["dimension"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise _problem(index_dir, f"has an unreadable {MANIFEST_FILE}") from None
+    if version > FORMAT_VERSION:
+        raise IndexProblem(
+            f"index at '{index_dir}' has format version {version}, newer than this wbqa "
+            f"understands ({FORMAT_VERSION}); upgrade wbqa or rebuild with `wbqa index`"
+        )
+    if version < FORMAT_VERSION:
+        raise _problem(index_dir, f"has old format version {version}")
+    for name, expected in files.items():
+        path = index_dir / name
+        if not path.is_file():
+            raise _problem(index_dir, f"is missing {name}")
+        if file_sha256(path) != expected:
+            raise _problem(index_dir, f"has {name} changed or truncated since it was built")
+    return manifest
