@@ -245,5 +245,150 @@ def public_hit(hit) -> dict:
     return data
 
 
+def load_selector(path: Path | None = None):
+    from app.selector import SELECTOR_FILE, Selector
+
+    try:
+        return Selector.load(path or SELECTOR_FILE)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def print_answer_text(answer) -> None:
+    if answer.abstained:
+        click.echo("The sources do not answer this question.")
+        click.echo(f"(confidence {answer.confidence:.2f}) Closest passages:")
+    else:
+        click.echo(f"“{answer.answer}” [1]")
+        click.echo(f"(confidence {answer.confidence:.2f})")
+    click.echo("")
+    from app.briefing import source_line
+
+    for citation in answer.citations:
+        click.echo(f"[{citation.n}] {source_line(citation)}")
+        click.echo("    " + " ".join(citation.passage.split())[:300])
+
+
+@cli.command()
+@click.argument("question", required=False)
+@click.option("-k", type=click.IntRange(min=1, max=50), default=5, show_default=True,
+              help="Passages to read the answer from.")
+@click.option("--mode", type=click.Choice(["dense", "bm25", "hybrid"]), default="hybrid",
+              show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per answer.")
+@click.option("--format", "output_format", type=click.Choice(["text", "markdown"]),
+              default="text", show_default=True)
+@click.option("--batch", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="File of questions: one per line, or JSONL with a 'question' field.")
+@with_filter_options
+@index_dir_option
+def ask(question, k, mode, as_json, output_format, batch, doc_prefix, topic, title_contains,
+        index_dir) -> None:
+    """Answer a question with a sentence quoted from the sources, and its citations.
+
+    Example: wbqa ask "How many Rafale jets did Serbia order?" --format markdown
+    """
+    from app.answering import answer_question
+    from app.briefing import answer_markdown
+
+    if not question and not batch:
+        raise click.UsageError("give a QUESTION or --batch FILE")
+    index = open_index(index_dir)
+    selector = load_selector()
+    filters = make_filters(doc_prefix, topic, title_contains)
+    questions = read_questions(batch) if batch else [question]
+    for text in questions:
+        if not text.strip():
+            raise click.BadParameter("the question is empty")
+        answer = answer_question(index, selector, text, k=k, mode=mode, filters=filters)
+        if as_json:
+            click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        elif output_format == "markdown":
+            click.echo(f"**{text}**\n\n{answer_markdown(answer)}\n")
+        else:
+            if batch:
+                click.echo(f"Q: {text}")
+            print_answer_text(answer)
+            click.echo("")
+
+
+@cli.command()
+@click.argument("questions_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Markdown file to write.")
+@click.option("--title", default=None, help="Briefing title (default: from the file name).")
+@click.option("-k", type=click.IntRange(min=1, max=50), default=5, show_default=True)
+@index_dir_option
+def brief(questions_file, output, title, k, index_dir) -> None:
+    """Answer a list of questions into one Markdown briefing with footnotes.
+
+    Example: wbqa brief questions.txt -o brief.md
+    """
+    from app.answering import answer_question
+    from app.briefing import briefing_markdown
+    from ingest.storage import atomic_write_text
+
+    index = open_index(index_dir)
+    selector = load_selector()
+    answers = [answer_question(index, selector, q, k=k) for q in read_questions(questions_file)]
+    heading = title or "Briefing: " + questions_file.stem.replace("-", " ").replace("_", " ")
+    atomic_write_text(output, briefing_markdown(answers, heading))
+    answered = sum(not a.abstained for a in answers)
+    click.echo(f"wrote {output}: {answered} answered, {len(answers) - answered} open questions")
+
+
+@cli.command()
+@click.argument("briefing", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@index_dir_option
+def verify(briefing, index_dir) -> None:
+    """Re-check every quote of a briefing made by `wbqa brief` against the current corpus.
+
+    Example: wbqa verify brief.md
+    """
+    from app.briefing import parse_quotes, verify_quotes
+
+    index = open_index(index_dir)
+    quotes = parse_quotes(briefing.read_text(encoding="utf-8"))
+    if not quotes:
+        raise click.ClickException(f"{briefing}: no wbqa quotes found (was it made by wbqa brief?)")
+    checks = verify_quotes(index.documents, quotes)
+    for check in checks:
+        if not check.ok:
+            click.echo(f"{briefing}:{check.quote.line}: {check.reason}: “{check.quote.text[:80]}”")
+    failed = sum(not c.ok for c in checks)
+    click.echo(f"{len(checks) - failed} of {len(checks)} quotes match their sources")
+    if failed:
+        sys.exit(1)
+
+
+@cli.command("train-selector")
+@click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Question set (default: the project's evals/questions.jsonl).")
+@click.option("-k", type=int, default=5, show_default=True)
+@click.option("--mode", type=click.Choice(["dense", "bm25", "hybrid"]), default="hybrid")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the weights (default: the shipped app/selector.json).")
+@index_dir_option
+def train_selector(questions, k, mode, output, index_dir) -> None:
+    """Fit the answer selector's weights on a question set (cross-validated by question).
+
+    Example: wbqa train-selector --questions evals/questions.jsonl
+    """
+    from app.selector import SELECTOR_FILE
+    from evals.questions import QUESTIONS_FILE, load_questions
+    from evals.selector_fit import fit_selector
+    from ingest.storage import atomic_write_text
+
+    path = questions or QUESTIONS_FILE
+    index = open_index(index_dir)
+    selector, figures = fit_selector(index, load_questions(path), path, k=k, mode=mode)
+    target = output or SELECTOR_FILE
+    atomic_write_text(target, json.dumps(selector.to_dict(), indent=1) + "\n")
+    figures.pop("per_question", None)
+    click.echo(f"wrote {target}; out-of-fold figures:")
+    for name, value in figures.items():
+        click.echo(f"  {name:<22} {value:.3f}")
+
+
 def main() -> None:
     cli()

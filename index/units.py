@@ -12,7 +12,7 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?[\s:|-]+\|[\s:|-]*$")
 _HEADING = re.compile(r"^#{1,6}\s")
 _BOLD_LINE = re.compile(r"^\*\*([^*]+)\*\*:?$")
-_LABEL = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])?\s*\*\*([^*]+?)\*\*[.:]?\s*")
+_LABEL = re.compile(r"^\*\*([^*]+?)\*\*[.:]?\s*")
 _MIN_UNIT_CHARS = 12
 
 
@@ -68,7 +68,7 @@ class _Segmenter:
         """Sentences of a paragraph or list item; a bold lead-in label stays with its sentence
         and is prepended to the embedding of the item's later sentences."""
         block = self.text[start:end]
-        label_match = _LABEL.match(block) if kind == "item" else None
+        label_match = _LABEL.match(block)
         label = label_match.group(1).strip().rstrip(".") if label_match else None
         spans = sentence_spans(block, start)
         merged: list[tuple[int, int]] = []
@@ -125,7 +125,7 @@ class _Segmenter:
             elif is_row:
                 self.row(left, right)
             elif is_item:
-                self.prose(left, right, "item")
+                self.prose(line_start + _LIST_ITEM.match(line).end(), right, "item")
             elif stripped:
                 if paragraph_start is None:
                     paragraph_start = left

@@ -56,11 +56,12 @@ def read_sidecar(path: Path) -> dict[str, Any]:
 
 def _metadata_fields(meta: dict[str, Any]) -> dict[str, Any]:
     """Map front matter / sidecar keys onto Document fields."""
-    urls = _as_tuple(meta.get("url")) + _as_tuple(meta.get("urls")) + _as_tuple(meta.get("sources"))
+    urls = _as_tuple(meta.get("url")) + _as_tuple(meta.get("urls"))
     date = meta.get("date") or meta.get("written")
     year = meta.get("year")
     return {
         "urls": urls,
+        "sources": _as_tuple(meta.get("sources")),
         "authors": _as_tuple(meta.get("authors") or meta.get("author")),
         "publisher": str(meta["publisher"]) if meta.get("publisher") else None,
         "year": int(year) if isinstance(year, int) else _year_of(year or date),

@@ -28,6 +28,7 @@ class Document:
     sha256: str
     doc_type: str
     urls: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
     publisher: str | None = None
     year: int | None = None
@@ -69,7 +70,7 @@ class Document:
     def from_dict(cls, data: dict[str, Any]) -> Document:
         values = dict(data)
         values["sections"] = tuple(Section(int(s), str(t)) for s, t in values.get("sections", []))
-        for key in ("urls", "authors", "topics", "page_starts"):
+        for key in ("urls", "sources", "authors", "topics", "page_starts"):
             values[key] = tuple(values.get(key) or ())
         return cls(**values)
 

@@ -1,0 +1,193 @@
+"""Answer a question: retrieve, gather answer units, rank them, quote the best or abstain."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from app.features import QuestionProfile, idf_table, profile_question, stem, words
+from app.records import Alternative, Answer, Citation
+from app.selector import (
+    Candidate,
+    Selector,
+    extend_fragment,
+    question_features,
+    unit_feature_matrix,
+)
+from index.records import Filters, Hit
+from index.store import Index
+
+DEFAULT_PASSAGES = 5
+MAX_ALTERNATIVES = 3
+
+
+class QuoteMismatch(AssertionError):
+    """An answer that is not exactly its cited document's text: a bug, never shown as an answer."""
+
+
+@dataclass
+class CorpusTerms:
+    """Corpus statistics the features need, computed once per loaded index."""
+
+    index: Index
+
+    @cached_property
+    def idf(self) -> dict[str, float]:
+        matrix = self.index.bm25.scores
+        doc_freq = np.diff(np.asarray(matrix["indptr"]))
+        return idf_table(doc_freq, self.index.bm25.vocab_dict, int(matrix["num_docs"]))
+
+    @cached_property
+    def max_idf(self) -> float:
+        return max(self.idf.values(), default=1.0)
+
+    @cached_property
+    def avg_unit_len(self) -> float:
+        lengths = [len(words(u.text)) for u in self.index.units]
+        return float(np.mean(lengths)) if lengths else 1.0
+
+
+_TERMS: dict[int, CorpusTerms] = {}
+
+
+def corpus_terms(index: Index) -> CorpusTerms:
+    terms = _TERMS.get(id(index))
+    if terms is None or terms.index is not index:
+        terms = _TERMS[id(index)] = CorpusTerms(index)
+    return terms
+
+
+def gather_candidates(index: Index, hits: list[Hit], query_vector: np.ndarray) -> list[Candidate]:
+    """Every answer unit of the retrieved chunks, once, tagged with the best chunk holding it."""
+    candidates: list[Candidate] = []
+    seen: set[int] = set()
+    for hit in hits:
+        chunk_row = index.chunk_row(hit.chunk_id)
+        chunk = index.chunks[chunk_row]
+        document = index.documents[chunk.doc_id]
+        chunk_cos = float(index.chunk_vectors[chunk_row] @ query_vector)
+        for row in index.units_of(chunk):
+            if row in seen:
+                continue
+            seen.add(row)
+            unit = index.units[row]
+            start, end = extend_fragment(row, index.units, document.text)
+            text = document.text[start:end]
+            context = f"{document.title} {unit.section or ''} {unit.embed_text}"
+            candidates.append(Candidate(
+                unit_row=row, unit=unit, hit=hit, answer_start=start, answer_end=end,
+                answer_text=text, context=context,
+                unit_cos=float(index.unit_vectors[row] @ query_vector), chunk_cos=chunk_cos,
+            ))
+    return candidates
+
+
+def unknown_term_share(profile: QuestionProfile, idf: dict[str, float]) -> float:
+    """IDF-weighted share of the question's content words that never occur in the corpus
+    (an unseen word weighs as much as the rarest word the corpus has)."""
+    if not profile.terms:
+        return 1.0
+    total = sum(profile.terms.values())
+    return sum(w for t, w in profile.terms.items() if stem(t) not in idf) / total
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Everything the selector computed for one question: reused by answering and training."""
+
+    profile: QuestionProfile
+    hits: list[Hit]
+    candidates: list[Candidate]
+    unit_features: np.ndarray
+    logits: np.ndarray
+    question_features: np.ndarray
+
+
+def score_question(
+    index: Index, selector: Selector, question: str, k: int = DEFAULT_PASSAGES,
+    mode: str = "hybrid", filters: Filters | None = None,
+) -> tuple[Scored, dict[str, float]]:
+    started = time.perf_counter()
+    terms = corpus_terms(index)
+    query_vector = index.embedder.encode_query(question)
+    hits = index.search(question, k=k, mode=mode, filters=filters, query_vector=query_vector)
+    retrieved = time.perf_counter()
+    profile = profile_question(question, terms.idf, terms.max_idf)
+    candidates = gather_candidates(index, hits, query_vector)
+    features = unit_feature_matrix(profile, candidates, terms.avg_unit_len)
+    logits = selector.unit_model.logits(features) if len(candidates) else np.zeros(0)
+    q_features = question_features(profile, candidates, features, logits,
+                                   unknown_term_share(profile, terms.idf))
+    selected = time.perf_counter()
+    timings = {"retrieve": (retrieved - started) * 1000, "select": (selected - retrieved) * 1000}
+    return Scored(profile, hits, candidates, features, logits, q_features), timings
+
+
+def make_citation(index: Index, n: int, hit: Hit, span: tuple[int, int] | None,
+                  section: str | None = None) -> Citation:
+    """Cite `hit`; `section` (the quoted unit's heading) is more precise than the chunk's."""
+    document = index.documents[hit.doc_id]
+    return Citation(
+        n=n, doc_id=hit.doc_id, title=document.title, authors=document.authors,
+        publisher=document.publisher, year=document.year,
+        url=document.urls[0] if document.urls else None, page=hit.page,
+        section=section or hit.section,
+        start=hit.start, end=hit.end,
+        answer_start=span[0] if span else None, answer_end=span[1] if span else None,
+        passage=hit.text, score=hit.score,
+    )
+
+
+def check_quote(index: Index, citation: Citation, quote: str) -> None:
+    """The invariant: the quote is exactly the cited document's text at the cited offsets."""
+    text = index.documents[citation.doc_id].text
+    if text[citation.answer_start:citation.answer_end] != quote:
+        raise QuoteMismatch(f"quote does not match {citation.doc_id} at "
+                            f"{citation.answer_start}:{citation.answer_end}")
+
+
+def answer_question(
+    index: Index, selector: Selector, question: str, k: int = DEFAULT_PASSAGES,
+    mode: str = "hybrid", filters: Filters | None = None,
+) -> Answer:
+    """The best verbatim answer with citations, or an abstention showing the closest passages."""
+    started = time.perf_counter()
+    scored, timings = score_question(index, selector, question, k, mode, filters)
+    in_scope = selector.in_scope(scored.question_features)
+    confidence = selector.confidence(scored.question_features)
+    if not scored.candidates or in_scope < selector.threshold:
+        citations = tuple(make_citation(index, n, hit, None)
+                          for n, hit in enumerate(scored.hits[:3], start=1))
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return Answer(question, None, min(confidence, in_scope), citations, (), timings)
+    order = [int(i) for i in np.argsort(-scored.logits, kind="stable")]
+    best = scored.candidates[order[0]]
+    citations = [make_citation(index, 1, best.hit, (best.answer_start, best.answer_end),
+                               best.unit.section)]
+    check_quote(index, citations[0], best.answer_text)
+    alternatives = []
+    used_chunks = {best.hit.chunk_id}
+    used_spans = {(best.hit.doc_id, best.answer_start)}
+    for prefer_new_passage in (True, False):
+        for i in order[1:]:
+            if len(alternatives) >= MAX_ALTERNATIVES:
+                break
+            candidate = scored.candidates[i]
+            if (candidate.hit.doc_id, candidate.answer_start) in used_spans:
+                continue
+            if prefer_new_passage and candidate.hit.chunk_id in used_chunks:
+                continue
+            used_chunks.add(candidate.hit.chunk_id)
+            used_spans.add((candidate.hit.doc_id, candidate.answer_start))
+            citation = make_citation(index, len(citations) + 1, candidate.hit,
+                                     (candidate.answer_start, candidate.answer_end),
+                                     candidate.unit.section)
+            check_quote(index, citation, candidate.answer_text)
+            citations.append(citation)
+            alternatives.append(Alternative(candidate.answer_text, citation))
+    timings["total"] = (time.perf_counter() - started) * 1000
+    return Answer(question, best.answer_text, confidence, tuple(citations), tuple(alternatives),
+                  timings)

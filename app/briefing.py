@@ -1,0 +1,139 @@
+"""Markdown for briefings: quoted answers with footnotes, a bibliography, and re-verification.
+
+Each quote carries a machine-readable marker (an HTML comment, invisible when rendered) with
+its document id and offsets, so `wbqa verify` can check an old briefing against the corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from app.records import ABSTAIN_MESSAGE, Answer, Citation
+
+_MARKER = re.compile(
+    r'<!-- wbqa-quote doc="(?P<doc>[^"]+)" start=(?P<start>\d+) end=(?P<end>\d+) -->'
+)
+
+
+def source_line(citation: Citation) -> str:
+    """Title, author/publisher, year, where in the document, URL — one line for a footnote."""
+    parts = [f"*{citation.title}*"]
+    by = "; ".join(citation.authors)
+    if citation.publisher:
+        by = f"{by} ({citation.publisher})" if by else citation.publisher
+    if by:
+        parts.append(by)
+    if citation.year:
+        parts.append(str(citation.year))
+    if citation.page:
+        parts.append(f"p. {citation.page}")
+    elif citation.section:
+        parts.append(f"section “{citation.section}”")
+    parts.append(f"<{citation.url}>" if citation.url else f"wbqa corpus: {citation.doc_id}")
+    return ". ".join(parts) + "."
+
+
+def block_quote(text: str) -> str:
+    return "\n".join("> " + line if line else ">" for line in text.split("\n"))
+
+
+def quote_marker(citation: Citation) -> str:
+    return (f'<!-- wbqa-quote doc="{citation.doc_id}" start={citation.answer_start} '
+            f'end={citation.answer_end} -->')
+
+
+def answer_markdown(answer: Answer, footnote: int = 1) -> str:
+    """A block quote with a footnote, ready to paste into a briefing."""
+    if answer.abstained:
+        return f"*{ABSTAIN_MESSAGE}*"
+    citation = answer.citations[0]
+    return (f"{block_quote(answer.answer)} [^{footnote}]\n{quote_marker(citation)}\n\n"
+            f"[^{footnote}]: {source_line(citation)}")
+
+
+def briefing_markdown(answers: list[Answer], title: str) -> str:
+    """One briefing: every answered question with its quote, open questions, bibliography."""
+    lines = [f"# {title}", "", f"*Prepared with wbqa on {date.today().isoformat()}. "
+             "Every quotation is verbatim from the cited source.*", ""]
+    footnotes: list[str] = []
+    sources: dict[str, Citation] = {}
+    open_questions = [a.question for a in answers if a.abstained]
+    for number, answer in enumerate((a for a in answers if not a.abstained), start=1):
+        citation = answer.citations[0]
+        footnote = len(footnotes) + 1
+        footnotes.append(f"[^{footnote}]: {source_line(citation)}")
+        sources.setdefault(citation.doc_id, citation)
+        lines += [f"## {number}. {answer.question}", "", f"{block_quote(answer.answer)} "
+                  f"[^{footnote}]", quote_marker(citation), "",
+                  f"Confidence: {answer.confidence:.2f}", ""]
+    if open_questions:
+        lines += ["## Open questions", "", "The sources do not answer these:", ""]
+        lines += [f"- {q}" for q in open_questions] + [""]
+    if sources:
+        lines += ["## Sources", ""]
+        for citation in sorted(sources.values(), key=lambda c: c.title.lower()):
+            entry = source_line(Citation(**{**citation.__dict__, "page": None, "section": None}))
+            lines.append(f"- {entry}")
+        lines.append("")
+    lines += footnotes
+    return "\n".join(lines).rstrip() + "\n"
+
+
+@dataclass(frozen=True)
+class BriefingQuote:
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    line: int
+
+
+def parse_quotes(markdown: str) -> list[BriefingQuote]:
+    """Every quote with a wbqa marker: the block-quote lines just above the marker."""
+    lines = markdown.split("\n")
+    quotes = []
+    for number, line in enumerate(lines):
+        match = _MARKER.search(line)
+        if not match:
+            continue
+        body: list[str] = []
+        cursor = number - 1
+        while cursor >= 0 and lines[cursor].startswith(">"):
+            body.insert(0, lines[cursor][2:] if lines[cursor].startswith("> ") else "")
+            cursor -= 1
+        text = "\n".join(body)
+        text = re.sub(r" \[\^\d+\]$", "", text)
+        quotes.append(BriefingQuote(match["doc"], int(match["start"]), int(match["end"]), text,
+                                    cursor + 2))
+    return quotes
+
+
+@dataclass(frozen=True)
+class QuoteCheck:
+    quote: BriefingQuote
+    ok: bool
+    reason: str
+
+
+def verify_quotes(documents: dict, quotes: list[BriefingQuote]) -> list[QuoteCheck]:
+    """Check each quote against the current text of its document at its offsets."""
+    checks = []
+    for quote in quotes:
+        document = documents.get(quote.doc_id)
+        if document is None:
+            checks.append(QuoteCheck(quote, False, f"document '{quote.doc_id}' is no longer in "
+                                                   "the index"))
+            continue
+        current = document.text[quote.start:quote.end]
+        if current == quote.text:
+            checks.append(QuoteCheck(quote, True, "matches"))
+        elif quote.text and quote.text in document.text:
+            moved = document.text.index(quote.text)
+            checks.append(QuoteCheck(quote, False, f"text still in '{quote.doc_id}' but moved to "
+                                                   f"offset {moved}"))
+        else:
+            checks.append(QuoteCheck(quote, False, f"does not match '{quote.doc_id}' at "
+                                                   f"{quote.start}:{quote.end}"))
+    return checks

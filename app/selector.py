@@ -1,0 +1,216 @@
+"""The answer selector: rank answer units of the retrieved passages, decide whether to abstain.
+
+Scoring is a logistic model over the features in `app.features`, its weights learned by
+`wbqa train-selector` on the project's question set (cross-validated, grouped by question)
+and shipped in `app/selector.json`. Confidence is a second logistic model over question-level
+evidence, fitted on out-of-fold predictions so that it is calibrated, not optimistic.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.features import (
+    QuestionProfile,
+    bm25_unit_score,
+    coverage,
+    is_fragment,
+    is_lead_in,
+    matches_type,
+)
+from index.records import Hit, Unit
+
+SELECTOR_FILE = Path(__file__).with_name("selector.json")
+
+UNIT_FEATURES: tuple[str, ...] = (
+    "unit_cos", "unit_cos_gap", "chunk_cos", "chunk_rank_inv", "term_coverage",
+    "context_coverage", "unit_bm25_rel", "type_match", "type_miss", "is_row", "is_item",
+    "first_in_chunk", "log_length", "number_overlap", "is_lead_in",
+)
+QUESTION_FEATURES: tuple[str, ...] = (
+    "best_logit", "best_unit_cos", "best_chunk_cos", "max_context_coverage",
+    "unknown_term_mass", "type_unmet_top3",
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An answer unit of a retrieved passage, with the span that would be quoted."""
+
+    unit_row: int
+    unit: Unit
+    hit: Hit
+    answer_start: int
+    answer_end: int
+    answer_text: str
+    context: str
+    unit_cos: float
+    chunk_cos: float
+
+
+@dataclass(frozen=True)
+class LogisticModel:
+    """Standardise, then a linear logit: the inference half of a fitted scikit-learn model."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        return ((features - self.mean) / self.scale) @ self.coef + self.intercept
+
+    def to_dict(self) -> dict:
+        return {"mean": self.mean.tolist(), "scale": self.scale.tolist(),
+                "coef": self.coef.tolist(), "intercept": float(self.intercept)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LogisticModel:
+        return cls(np.asarray(data["mean"], dtype=np.float64),
+                   np.asarray(data["scale"], dtype=np.float64),
+                   np.asarray(data["coef"], dtype=np.float64), float(data["intercept"]))
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(min(x, 50.0), -50.0)))
+
+
+def unit_feature_matrix(
+    profile: QuestionProfile, candidates: list[Candidate], avg_unit_len: float
+) -> np.ndarray:
+    """One row of UNIT_FEATURES per candidate (order matters: it is the model's input)."""
+    if not candidates:
+        return np.zeros((0, len(UNIT_FEATURES)))
+    best_cos = max(c.unit_cos for c in candidates)
+    bm25 = [bm25_unit_score(profile, c.answer_text, avg_unit_len) for c in candidates]
+    best_bm25 = max(bm25) or 1.0
+    rows = []
+    seen_chunks: set[str] = set()
+    for candidate, lexical in zip(candidates, bm25):
+        first = candidate.hit.chunk_id not in seen_chunks
+        seen_chunks.add(candidate.hit.chunk_id)
+        expected = profile.answer_type != "none"
+        typed = expected and matches_type(candidate.answer_text, profile.answer_type)
+        numbers = sum(1 for n in profile.numbers if n in candidate.answer_text.lower())
+        rows.append([
+            candidate.unit_cos,
+            candidate.unit_cos - best_cos,
+            candidate.chunk_cos,
+            1.0 / candidate.hit.rank,
+            coverage(profile, candidate.answer_text),
+            coverage(profile, candidate.answer_text + " " + candidate.context),
+            lexical / best_bm25,
+            float(typed),
+            float(expected and not typed),
+            float(candidate.unit.kind == "row"),
+            float(candidate.unit.kind == "item"),
+            float(first),
+            math.log(1 + len(candidate.answer_text)),
+            float(numbers) / max(len(profile.numbers), 1),
+            float(is_lead_in(candidate.answer_text)),
+        ])
+    return np.asarray(rows, dtype=np.float64)
+
+
+def question_features(
+    profile: QuestionProfile,
+    candidates: list[Candidate],
+    unit_features: np.ndarray,
+    logits: np.ndarray,
+    unknown_terms: float,
+) -> np.ndarray:
+    """One row of QUESTION_FEATURES: is there evidence that the sources answer this at all?
+
+    Few, monotone signals on purpose: the abstain decision is fitted on few out-of-scope
+    questions and must carry over to questions nobody has seen.
+    """
+    if not candidates:
+        return np.asarray([-10.0, 0.0, 0.0, 0.0, unknown_terms, 1.0])
+    order = np.argsort(-logits)
+    top3 = order[:3]
+    type_miss = unit_features[:, UNIT_FEATURES.index("type_miss")]
+    return np.asarray([
+        float(logits[order[0]]),
+        max(c.unit_cos for c in candidates),
+        max(c.chunk_cos for c in candidates),
+        float(unit_features[:, UNIT_FEATURES.index("context_coverage")].max()),
+        unknown_terms,
+        float(all(type_miss[i] > 0 for i in top3)),
+    ])
+
+
+@dataclass(frozen=True)
+class Selector:
+    """Learned weights: ranking units, P(the sources answer the question) for abstaining,
+    and P(the quoted answer is right) shown to the user as confidence."""
+
+    unit_model: LogisticModel
+    scope_model: LogisticModel
+    confidence_model: LogisticModel
+    threshold: float
+    provenance: dict
+
+    def in_scope(self, question_features: np.ndarray) -> float:
+        return sigmoid(float(self.scope_model.logits(question_features[None])[0]))
+
+    def confidence(self, question_features: np.ndarray) -> float:
+        return sigmoid(float(self.confidence_model.logits(question_features[None])[0]))
+
+    @classmethod
+    def load(cls, path: Path = SELECTOR_FILE) -> Selector:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            if tuple(data["unit_features"]) != UNIT_FEATURES or tuple(
+                    data["question_features"]) != QUESTION_FEATURES:
+                raise ValueError("feature names differ from this version of wbqa")
+            return cls(LogisticModel.from_dict(data["unit_model"]),
+                       LogisticModel.from_dict(data["scope_model"]),
+                       LogisticModel.from_dict(data["confidence_model"]),
+                       float(data["threshold"]), dict(data.get("provenance", {})))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ValueError(
+                f"selector weights '{path}' cannot be used ({error}); run `wbqa train-selector`"
+            ) from None
+
+    def to_dict(self) -> dict:
+        return {
+            "unit_features": list(UNIT_FEATURES),
+            "question_features": list(QUESTION_FEATURES),
+            "unit_model": self.unit_model.to_dict(),
+            "scope_model": self.scope_model.to_dict(),
+            "confidence_model": self.confidence_model.to_dict(),
+            "threshold": self.threshold,
+            "provenance": self.provenance,
+        }
+
+
+def extend_fragment(unit_row: int, units: list[Unit], doc_text: str) -> tuple[int, int]:
+    """The span to quote for a unit: itself, or joined to its neighbour when it is a fragment.
+
+    A pronoun-led sentence joins the one before it in the same paragraph or list item; a very
+    short unit (a label) joins the one after it. Table rows always stand alone.
+    """
+    unit = units[unit_row]
+    if unit.kind == "row" or not is_fragment(unit.text):
+        return unit.start, unit.end
+    previous = units[unit_row - 1] if unit_row > 0 else None
+    following = units[unit_row + 1] if unit_row + 1 < len(units) else None
+
+    def adjacent(first: Unit, second: Unit) -> bool:
+        gap = doc_text[first.end:second.start]
+        return first.doc_id == second.doc_id and "\n" not in gap and len(gap) <= 3
+
+    if previous is not None and previous.kind != "row" and adjacent(previous, unit) and (
+        len(unit.text.strip()) >= 30
+    ):
+        return previous.start, unit.end
+    if following is not None and following.kind != "row" and adjacent(unit, following):
+        return unit.start, following.end
+    if previous is not None and previous.kind != "row" and adjacent(previous, unit):
+        return previous.start, unit.end
+    return unit.start, unit.end

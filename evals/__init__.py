@@ -1,0 +1,1 @@
+"""Evals: the project's question set, retrieval and answer metrics, public benchmarks."""

@@ -1,0 +1,89 @@
+"""Answers: verbatim quotes with exact offsets, abstention, fragments, briefings and verify."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.answering import answer_question
+from app.briefing import answer_markdown, briefing_markdown, parse_quotes, verify_quotes
+from app.features import expected_answer_type, is_fragment, matches_type
+from app.selector import Selector, extend_fragment
+from index.records import Unit
+
+
+@pytest.fixture(scope="module")
+def selector():
+    return Selector.load()
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("How many Rafale fighters did Serbia order?", "12 Rafale fighters"),
+    ("When did Albania join NATO?", "2009"),
+    ("How much can the Commission borrow for SAFE?", "EUR 150 billion"),
+])
+def test_answer_is_a_verbatim_quote_with_offsets(tiny_index, selector, question, expected):
+    answer = answer_question(tiny_index, selector, question)
+    assert not answer.abstained, answer
+    assert expected in answer.answer
+    cited = answer.citations[0]
+    text = tiny_index.documents[cited.doc_id].text
+    assert text[cited.answer_start:cited.answer_end] == answer.answer
+    assert cited.start <= cited.answer_start < cited.end
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for alternative in answer.alternatives:
+        alt_text = tiny_index.documents[alternative.citation.doc_id].text
+        span = alternative.citation.answer_start, alternative.citation.answer_end
+        assert alt_text[span[0]:span[1]] == alternative.answer
+    assert set(answer.timings_ms) == {"retrieve", "select", "total"}
+
+
+@pytest.mark.parametrize("question", ["What is the capital of Peru?", "How do I bake bread?"])
+def test_off_topic_questions_abstain_but_show_passages(tiny_index, selector, question):
+    answer = answer_question(tiny_index, selector, question)
+    assert answer.abstained and answer.answer is None
+    assert answer.citations and all(c.answer_start is None for c in answer.citations)
+    assert answer.to_dict()["abstained"] is True
+
+
+def test_pronoun_sentence_is_extended_with_its_neighbour():
+    text = "Six aircraft delivered it to Belgrade in April 2022. It can hit targets 170 km away."
+    first = Unit("d", 0, 51, "sentence", text[0:51], text[0:51])
+    second = Unit("d", 52, len(text), "sentence", text[52:], text[52:])
+    assert is_fragment(second.text) and not is_fragment(first.text)
+    assert extend_fragment(1, [first, second], text) == (0, len(text))
+    assert extend_fragment(0, [first, second], text) == (0, 51)
+
+
+@pytest.mark.parametrize(("question", "answer_type"), [
+    ("How many Stryker vehicles is North Macedonia getting?", "number"),
+    ("How much is the Rafale contract worth?", "amount"),
+    ("When did Montenegro join NATO?", "date"),
+    ("Who moderated the roundtable?", "name"),
+    ("What does the report recommend?", "none"),
+])
+def test_answer_types(question, answer_type):
+    assert expected_answer_type(question) == answer_type
+
+
+def test_type_matching_treats_years_as_dates_not_counts():
+    assert matches_type("bought in 2023", "date")
+    assert not matches_type("bought in 2023", "number")
+    assert matches_type("three TB2 drones", "number")
+    assert matches_type("€2.7 billion", "amount")
+
+
+def test_markdown_briefing_round_trip_and_verify(tiny_index, selector):
+    questions = ["How many Rafale fighters did Serbia order?", "When did Albania join NATO?",
+                 "What is the capital of Peru?"]
+    answers = [answer_question(tiny_index, selector, q) for q in questions]
+    markdown = briefing_markdown(answers, "Test briefing")
+    assert "## Open questions" in markdown and "capital of Peru" in markdown
+    assert markdown.count("[^1]:") == 1 and "## Sources" in markdown
+    quotes = parse_quotes(markdown)
+    assert [q.text for q in quotes] == [a.answer for a in answers if not a.abstained]
+    assert all(check.ok for check in verify_quotes(tiny_index.documents, quotes))
+    tampered = markdown.replace("2009", "2010")
+    checks = verify_quotes(tiny_index.documents, parse_quotes(tampered))
+    assert [c.ok for c in checks].count(False) == 1
+    single = answer_markdown(answers[0])
+    assert single.startswith("> ") and "[^1]:" in single
