@@ -9,6 +9,7 @@ from functools import cached_property
 import numpy as np
 
 from app.features import QuestionProfile, idf_table, profile_question, stem, words
+from app.reader import Reader
 from app.records import Alternative, Answer, Citation
 from app.selector import (
     Candidate,
@@ -17,7 +18,7 @@ from app.selector import (
     question_features,
     unit_feature_matrix,
 )
-from index.records import Filters, Hit
+from index.records import Filters, Hit, Unit
 from index.store import Index
 
 DEFAULT_PASSAGES = 5
@@ -76,11 +77,13 @@ def gather_candidates(index: Index, hits: list[Hit], query_vector: np.ndarray) -
             unit = index.units[row]
             start, end = extend_fragment(row, index.units, document.text)
             text = document.text[start:end]
+            first = index.units[row - 1] if start < unit.start else unit
             context = f"{document.title} {unit.section or ''} {unit.embed_text}"
             candidates.append(Candidate(
                 unit_row=row, unit=unit, hit=hit, answer_start=start, answer_end=end,
                 answer_text=text, context=context,
                 unit_cos=float(index.unit_vectors[row] @ query_vector), chunk_cos=chunk_cos,
+                reader_text=reader_text(first, text),
             ))
     return candidates
 
@@ -106,10 +109,21 @@ class Scored:
     question_features: np.ndarray
 
 
+def reader_text(first: Unit, answer_text: str) -> str:
+    """The quoted span as the reader should see it: with the label or lead-in that the
+    first unit's embedding carries (its embedding text minus its own text)."""
+    if first.embed_text.endswith(first.text):
+        return first.embed_text[: len(first.embed_text) - len(first.text)] + answer_text
+    return first.embed_text if first.text == answer_text else answer_text
+
+
 def score_question(
     index: Index, selector: Selector, question: str, k: int = DEFAULT_PASSAGES,
-    mode: str = "hybrid", filters: Filters | None = None,
+    mode: str = "hybrid", filters: Filters | None = None, reader: Reader | None = None,
 ) -> tuple[Scored, dict[str, float]]:
+    """Retrieve, gather candidates, compute features and the selector's logits."""
+    if selector.uses_reader and reader is None:
+        raise ValueError("this selector was trained with the reader; load it with load_reader()")
     started = time.perf_counter()
     terms = corpus_terms(index)
     query_vector = index.embedder.encode_query(question)
@@ -117,12 +131,17 @@ def score_question(
     retrieved = time.perf_counter()
     profile = profile_question(question, terms.idf, terms.max_idf)
     candidates = gather_candidates(index, hits, query_vector)
-    features = unit_feature_matrix(profile, candidates, terms.avg_unit_len)
+    reader_scores = None
+    if selector.uses_reader:
+        reader_scores = reader.score(question, [c.reader_text for c in candidates])
+    read = time.perf_counter()
+    features = unit_feature_matrix(profile, candidates, terms.avg_unit_len, reader_scores)
     logits = selector.unit_model.logits(features) if len(candidates) else np.zeros(0)
     q_features = question_features(profile, candidates, features, logits,
-                                   unknown_term_share(profile, terms.idf))
+                                   unknown_term_share(profile, terms.idf), selector.uses_reader)
     selected = time.perf_counter()
-    timings = {"retrieve": (retrieved - started) * 1000, "select": (selected - retrieved) * 1000}
+    timings = {"retrieve": (retrieved - started) * 1000, "select": (selected - retrieved) * 1000,
+               "reader": (read - retrieved) * 1000}
     return Scored(profile, hits, candidates, features, logits, q_features), timings
 
 
@@ -151,11 +170,11 @@ def check_quote(index: Index, citation: Citation, quote: str) -> None:
 
 def answer_question(
     index: Index, selector: Selector, question: str, k: int = DEFAULT_PASSAGES,
-    mode: str = "hybrid", filters: Filters | None = None,
+    mode: str = "hybrid", filters: Filters | None = None, reader: Reader | None = None,
 ) -> Answer:
     """The best verbatim answer with citations, or an abstention showing the closest passages."""
     started = time.perf_counter()
-    scored, timings = score_question(index, selector, question, k, mode, filters)
+    scored, timings = score_question(index, selector, question, k, mode, filters, reader)
     in_scope = selector.in_scope(scored.question_features)
     confidence = selector.confidence(scored.question_features)
     if not scored.candidates or in_scope < selector.threshold:
@@ -163,7 +182,7 @@ def answer_question(
                           for n, hit in enumerate(scored.hits[:3], start=1))
         timings["total"] = (time.perf_counter() - started) * 1000
         return Answer(question, None, min(confidence, in_scope), citations, (), timings)
-    order = [int(i) for i in np.argsort(-scored.logits, kind="stable")]
+    order = selector.order(scored.logits)
     best = scored.candidates[order[0]]
     citations = [make_citation(index, 1, best.hit, (best.answer_start, best.answer_end),
                                best.unit.section)]

@@ -245,12 +245,24 @@ def public_hit(hit) -> dict:
     return data
 
 
-def load_selector(path: Path | None = None):
-    from app.selector import SELECTOR_FILE, Selector
+def open_engine(index_dir: Path, sources: list[Path] | None = None):
+    """Index, selector and reader, with every loading problem as a one-line message."""
+    from app.engine import Engine
+    from app.reader import ReaderProblem
+
+    index = open_index(index_dir)
+    try:
+        return Engine.open(index_dir, sources, index=index)
+    except (ValueError, ReaderProblem) as error:
+        raise click.ClickException(str(error)) from None
+
+
+def load_reader_or_fail():
+    from app.reader import ReaderProblem, load_reader
 
     try:
-        return Selector.load(path or SELECTOR_FILE)
-    except ValueError as error:
+        return load_reader()
+    except ReaderProblem as error:
         raise click.ClickException(str(error)) from None
 
 
@@ -288,19 +300,17 @@ def ask(question, k, mode, as_json, output_format, batch, doc_prefix, topic, tit
 
     Example: wbqa ask "How many Rafale jets did Serbia order?" --format markdown
     """
-    from app.answering import answer_question
     from app.briefing import answer_markdown
 
     if not question and not batch:
         raise click.UsageError("give a QUESTION or --batch FILE")
-    index = open_index(index_dir)
-    selector = load_selector()
+    engine = open_engine(index_dir)
     filters = make_filters(doc_prefix, topic, title_contains)
     questions = read_questions(batch) if batch else [question]
     for text in questions:
         if not text.strip():
             raise click.BadParameter("the question is empty")
-        answer = answer_question(index, selector, text, k=k, mode=mode, filters=filters)
+        answer = engine.ask(text, k=k, mode=mode, filters=filters)
         if as_json:
             click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
         elif output_format == "markdown":
@@ -324,13 +334,11 @@ def brief(questions_file, output, title, k, index_dir) -> None:
 
     Example: wbqa brief questions.txt -o brief.md
     """
-    from app.answering import answer_question
     from app.briefing import briefing_markdown
     from ingest.storage import atomic_write_text
 
-    index = open_index(index_dir)
-    selector = load_selector()
-    answers = [answer_question(index, selector, q, k=k) for q in read_questions(questions_file)]
+    engine = open_engine(index_dir)
+    answers = [engine.ask(q, k=k) for q in read_questions(questions_file)]
     heading = title or "Briefing: " + questions_file.stem.replace("-", " ").replace("_", " ")
     atomic_write_text(output, briefing_markdown(answers, heading))
     answered = sum(not a.abstained for a in answers)
@@ -367,22 +375,26 @@ def verify(briefing, index_dir) -> None:
 @click.option("-k", type=int, default=5, show_default=True)
 @click.option("--mode", type=click.Choice(["dense", "bm25", "hybrid"]), default="hybrid")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the weights (default: the shipped app/selector.json).")
+              help="Where to write the weights (default: the shipped app/selector.json, or "
+                   "app/selector-features-only.json with --no-reader).")
+@click.option("--no-reader", is_flag=True, help="Features only, without the reader's score.")
 @index_dir_option
-def train_selector(questions, k, mode, output, index_dir) -> None:
+def train_selector(questions, k, mode, output, no_reader, index_dir) -> None:
     """Fit the answer selector's weights on a question set (cross-validated by question).
 
     Example: wbqa train-selector --questions evals/questions.jsonl
     """
-    from app.selector import SELECTOR_FILE
+    from app.selector import FEATURES_ONLY_FILE, SELECTOR_FILE
     from evals.questions import QUESTIONS_FILE, load_questions
     from evals.selector_fit import fit_selector
     from ingest.storage import atomic_write_text
 
     path = questions or QUESTIONS_FILE
     index = open_index(index_dir)
-    selector, figures = fit_selector(index, load_questions(path), path, k=k, mode=mode)
-    target = output or SELECTOR_FILE
+    reader = None if no_reader else load_reader_or_fail()
+    selector, figures = fit_selector(index, load_questions(path), path, k=k, mode=mode,
+                                     reader=reader)
+    target = output or (FEATURES_ONLY_FILE if no_reader else SELECTOR_FILE)
     atomic_write_text(target, json.dumps(selector.to_dict(), indent=1) + "\n")
     figures.pop("per_question", None)
     click.echo(f"wrote {target}; out-of-fold figures:")
@@ -390,5 +402,190 @@ def train_selector(questions, k, mode, output, index_dir) -> None:
         click.echo(f"  {name:<22} {value:.3f}")
 
 
+@cli.command()
+@index_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; 0.0.0.0 exposes the app to your network.")
+@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True)
+@click.option("--auth", envvar="WBQA_AUTH", default=None,
+              help="USER:PASS required to open the page (or set WBQA_AUTH).")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def serve(index_dir, host, port, auth, paths) -> None:
+    """Open the app; builds the index of PATHS (default corpus/) first if there is none.
+
+    Example: wbqa serve --port 7860
+    """
+    from app.ui import serve as serve_page
+    from index.build import MANIFEST_FILE
+
+    credentials = None
+    if auth:
+        user, sep, password = auth.partition(":")
+        if not sep or not user or not password:
+            raise click.BadParameter("expected USER:PASS", param_hint="--auth")
+        credentials = (user, password)
+    sources = list(paths) or [DEFAULT_CORPUS]
+    if not (index_dir / MANIFEST_FILE).is_file():
+        click.echo(f"no index at {index_dir}; building it from {', '.join(map(str, sources))}")
+        run_build(sources, index_dir, None)
+    engine = open_engine(index_dir, [Path(p).resolve() for p in paths] or None)
+    click.echo(f"wbqa is serving {len(engine.index.documents)} documents at "
+               f"http://{host}:{port}")
+    serve_page(engine, host, port, credentials)
+
+
+@cli.command("eval")
+@click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Question set (default: the project's evals/questions.jsonl).")
+@click.option("--mode", type=click.Choice(["dense", "bm25", "hybrid", "all"]), default="all",
+              show_default=True, help="Retrieval mode; `all` also runs the ablations.")
+@click.option("-k", type=click.IntRange(min=1, max=50), default=5, show_default=True,
+              help="Passages the answer is read from.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for report.md, failures.md, PNG plots and results.json.")
+@click.option("--json", "as_json", is_flag=True, help="Print all figures as one JSON object.")
+@click.option("--beir", "beir_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="Also run a BEIR-format benchmark folder (e.g. SciFact).")
+@click.option("--squad", "squad_file", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), default=None, help="Also run SQuAD v1.1 dev (held-out articles).")
+@click.option("--limit", type=click.IntRange(min=10), default=1000, show_default=True,
+              help="SQuAD questions per setting (sampled with a fixed seed).")
+@click.option("--no-questions", is_flag=True, help="Skip the project question set.")
+@index_dir_option
+def eval_command(questions, mode, k, out, as_json, beir_dir, squad_file, limit, no_questions,
+                 index_dir) -> None:
+    """Measure retrieval and answers on a question set, and on public benchmarks.
+
+    Example: wbqa eval --mode all --out eval-out --beir ../shared/benchmarks/scifact
+    """
+    from evals.questions import QUESTIONS_FILE, load_questions
+    from evals.report import markdown_table
+    from evals.run import ANSWER_COLUMNS, RETRIEVAL_COLUMNS, evaluate_question_set
+
+    results: dict = {}
+    say = (lambda *_: None) if as_json else click.echo
+    if not no_questions:
+        try:
+            question_set = load_questions(questions or QUESTIONS_FILE)
+        except ValueError as error:
+            raise click.BadParameter(str(error)) from None
+        if not (index_dir / "manifest.json").is_file():
+            say(f"no index at {index_dir}; building it from {DEFAULT_CORPUS}")
+            run_build([DEFAULT_CORPUS], index_dir, None)
+        open_index(index_dir)
+        modes = ["dense", "bm25", "hybrid", "hybrid-convex"] if mode == "all" else [mode]
+        results["question_set"] = evaluate_question_set(index_dir, question_set, modes, k, out,
+                                                        ablation=mode == "all")
+        say(markdown_table(results["question_set"]["retrieval"], RETRIEVAL_COLUMNS))
+        say("")
+        say(markdown_table(results["question_set"]["answers"], ANSWER_COLUMNS))
+        if "chunk_sizes" in results["question_set"]:
+            say("")
+            say(markdown_table(results["question_set"]["chunk_sizes"],
+                               ["config", "answer_recall@5", "doc_ndcg@10", "answer_hit_rate",
+                                "abstain_recall"]))
+        say(f"\n{len(results['question_set']['failures'])} failures"
+            + (f"; report in {out}" if out else ""))
+    if beir_dir is not None:
+        results["beir"] = run_beir(beir_dir, index_dir, say)
+    if squad_file is not None:
+        results["squad"] = run_squad(squad_file, index_dir, limit, say)
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False))
+
+
+def run_beir(beir_dir: Path, index_dir: Path, say) -> dict:
+    from evals.beir import (
+        PUBLISHED_SCIFACT,
+        collection_name,
+        evaluate_beir,
+        index_beir,
+        read_beir,
+    )
+    from index.embedder import load_embedder
+    from ingest.records import ChunkSettings
+
+    try:
+        corpus, queries, qrels = read_beir(beir_dir)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    name = collection_name(beir_dir)
+    folder = index_dir.parent / f"bench-{name}"
+    say(f"{name}: {len(corpus)} documents, {len(queries)} test queries; index at {folder}")
+    index = index_beir(corpus, folder, load_embedder(), ChunkSettings())
+    figures = evaluate_beir(index, queries, qrels, ["bm25", "dense", "hybrid"])
+    rows = [{"system": f"wbqa {mode}", "ndcg@10": v["ndcg@10"], "recall@100": v["recall@100"],
+             "ms/query": v["ms_per_query"]} for mode, v in figures.items()]
+    if name == "scifact":
+        rows += [{"system": f"published: {label}", "ndcg@10": ndcg,
+                  "recall@100": recall if recall is not None else "–", "ms/query": "–"}
+                 for label, ndcg, recall in PUBLISHED_SCIFACT]
+    from evals.report import markdown_table
+
+    say(markdown_table(rows, ["system", "ndcg@10", "recall@100", "ms/query"]))
+    return {"collection": name, "results": figures}
+
+
+def run_squad(squad_file: Path, index_dir: Path, limit: int, say) -> dict:
+    from app.reader import load_reader
+    from app.selector import FEATURES_ONLY_FILE, Selector
+    from evals.squad import load_squad, squad_items
+    from evals.squad_eval import end_to_end, given_paragraph
+    from index.embedder import load_embedder
+
+    try:
+        articles = load_squad(squad_file)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    embedder = load_embedder()
+    held = squad_items(articles, held_out=True)
+    selector = Selector.load()
+    reader = load_reader() if selector.uses_reader else None
+    features_only = Selector.load(FEATURES_ONLY_FILE) if FEATURES_ONLY_FILE.is_file() else None
+    paragraph = given_paragraph(held, embedder, selector, reader, features_only, limit=limit)
+    say(f"SQuAD held-out articles, given the paragraph ({min(limit, len(held))} questions): "
+        + ", ".join(f"{k} {v:.3f}" for k, v in paragraph.items()))
+    folder = index_dir.parent / "bench-squad-dev"
+    e2e = end_to_end(articles, folder, embedder, selector, reader, limit=limit // 2)
+    say("SQuAD end to end (all dev paragraphs indexed): "
+        + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+                    for k, v in e2e.items()))
+    return {"given_paragraph": paragraph, "end_to_end": e2e}
+
+
+@cli.command("train-reader")
+@click.option("--squad", "squad_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=Path("../shared/benchmarks/squad-v1.1/dev-v1.1.json"), show_default=True,
+              help="SQuAD v1.1 JSON (read in place, never copied).")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Reader folder to write (default: the shipped app/reader/).")
+@click.option("--max-pairs", type=click.IntRange(min=8), default=24_000, show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--eval-questions", type=click.IntRange(min=1), default=1_000, show_default=True)
+@model_option
+def train_reader_command(squad_path, output, max_pairs, epochs, eval_questions, model) -> None:
+    """Fine-tune the answer reader (a cross-encoder) on SQuAD, split by article.
+
+    Example: wbqa train-reader --squad ../shared/benchmarks/squad-v1.1/dev-v1.1.json
+    """
+    from app.reader import READER_DIR
+    from evals.reader_train import TrainSettings, train_reader
+
+    settings = TrainSettings(max_pairs=max_pairs, epochs=epochs, eval_questions=eval_questions)
+    target = output or READER_DIR
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        figures = train_reader(squad_path, target, settings, model, log=click.echo)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"wrote {target}")
+    for name, value in figures.items():
+        click.echo(f"  {name:<44} {value}")
+
+
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -39,11 +39,20 @@ ANSWER_TYPES = ("amount", "number", "date", "name", "none")
 
 @dataclass(frozen=True)
 class QuestionProfile:
-    """What a question asks about (weighted content terms) and what kind of answer it wants."""
+    """What a question asks about (weighted content terms) and what kind of answer it wants.
+
+    `names` are the capitalised words after the first (Greece, Moldova, Rafale): the
+    specific things asked about, which the answer's context should mention.
+    """
 
     terms: dict[str, float]
     answer_type: str
     numbers: frozenset[str]
+    names: frozenset[str] = frozenset()
+
+    @property
+    def stems(self) -> set[str]:
+        return {stem(t) for t in self.terms}
 
 
 def words(text: str) -> list[str]:
@@ -96,7 +105,18 @@ def profile_question(question: str, idf: dict[str, float], default_idf: float) -
             continue
         terms[word] = idf.get(stem(word), default_idf)
     numbers = frozenset(w for w in terms if any(c.isdigit() for c in w))
-    return QuestionProfile(terms, expected_answer_type(question), numbers)
+    tokens = _WORD.findall(question)
+    names = frozenset(stem(t) for t in tokens[1:] if t[:1].isupper() and t.lower() not in
+                      QUESTION_WORDS and len(t) > 1)
+    return QuestionProfile(terms, expected_answer_type(question), numbers, names)
+
+
+def missing_share(wanted: frozenset[str], text: str) -> float:
+    """Share of `wanted` stems (names, numbers) absent from `text`; 0 when nothing is wanted."""
+    if not wanted:
+        return 0.0
+    present = {stem(w) for w in words(text)}
+    return sum(1 for w in wanted if w not in present) / len(wanted)
 
 
 _STEMMER = None
@@ -110,6 +130,15 @@ def stem(word: str) -> str:
 
         _STEMMER = Stemmer.Stemmer("english")
     return _STEMMER.stemWord(word.lower())
+
+
+def novelty(question_words: set[str], text: str) -> float:
+    """Share of the unit's content words that the question does not already contain: a unit
+    that only restates the question (a title, a heading-like line) cannot answer it."""
+    content = [stem(w) for w in words(text) if w not in QUESTION_WORDS]
+    if not content:
+        return 0.0
+    return sum(1 for w in content if w not in question_words) / len(content)
 
 
 def coverage(profile: QuestionProfile, text: str) -> float:

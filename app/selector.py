@@ -22,25 +22,43 @@ from app.features import (
     is_fragment,
     is_lead_in,
     matches_type,
+    missing_share,
+    novelty,
 )
 from index.records import Hit, Unit
 
 SELECTOR_FILE = Path(__file__).with_name("selector.json")
+FEATURES_ONLY_FILE = Path(__file__).with_name("selector-features-only.json")
 
 UNIT_FEATURES: tuple[str, ...] = (
     "unit_cos", "unit_cos_gap", "chunk_cos", "chunk_rank_inv", "term_coverage",
     "context_coverage", "unit_bm25_rel", "type_match", "type_miss", "is_row", "is_item",
-    "first_in_chunk", "log_length", "number_overlap", "is_lead_in",
+    "first_in_chunk", "log_length", "number_overlap", "is_lead_in", "novelty",
 )
 QUESTION_FEATURES: tuple[str, ...] = (
     "best_logit", "best_unit_cos", "best_chunk_cos", "max_context_coverage",
-    "unknown_term_mass", "type_unmet_top3",
+    "unknown_term_mass", "type_unmet_top3", "names_missing_top3", "numbers_missing_top3",
 )
+# Added when the selector uses the reader (a cross-encoder score for each unit).
+READER_UNIT_FEATURES: tuple[str, ...] = ("reader_logit", "reader_gap")
+READER_QUESTION_FEATURES: tuple[str, ...] = ("best_reader_logit",)
+
+
+def unit_feature_names(uses_reader: bool) -> tuple[str, ...]:
+    return UNIT_FEATURES + (READER_UNIT_FEATURES if uses_reader else ())
+
+
+def question_feature_names(uses_reader: bool) -> tuple[str, ...]:
+    return QUESTION_FEATURES + (READER_QUESTION_FEATURES if uses_reader else ())
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """An answer unit of a retrieved passage, with the span that would be quoted."""
+    """An answer unit of a retrieved passage, with the span that would be quoted.
+
+    `reader_text` is what the reader scores: the span with the lead-in or label that the
+    unit's embedding carries (a table row with its column names).
+    """
 
     unit_row: int
     unit: Unit
@@ -51,6 +69,7 @@ class Candidate:
     context: str
     unit_cos: float
     chunk_cos: float
+    reader_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,15 +100,19 @@ def sigmoid(x: float) -> float:
 
 
 def unit_feature_matrix(
-    profile: QuestionProfile, candidates: list[Candidate], avg_unit_len: float
+    profile: QuestionProfile, candidates: list[Candidate], avg_unit_len: float,
+    reader_scores: np.ndarray | None = None,
 ) -> np.ndarray:
-    """One row of UNIT_FEATURES per candidate (order matters: it is the model's input)."""
+    """One row per candidate: UNIT_FEATURES, then the reader's columns when scores are given
+    (order matters: it is the model's input)."""
+    width = len(UNIT_FEATURES) + (len(READER_UNIT_FEATURES) if reader_scores is not None else 0)
     if not candidates:
-        return np.zeros((0, len(UNIT_FEATURES)))
+        return np.zeros((0, width))
     best_cos = max(c.unit_cos for c in candidates)
     bm25 = [bm25_unit_score(profile, c.answer_text, avg_unit_len) for c in candidates]
     best_bm25 = max(bm25) or 1.0
     rows = []
+    question_stems = profile.stems
     seen_chunks: set[str] = set()
     for candidate, lexical in zip(candidates, bm25):
         first = candidate.hit.chunk_id not in seen_chunks
@@ -113,8 +136,13 @@ def unit_feature_matrix(
             math.log(1 + len(candidate.answer_text)),
             float(numbers) / max(len(profile.numbers), 1),
             float(is_lead_in(candidate.answer_text)),
+            novelty(question_stems, candidate.answer_text),
         ])
-    return np.asarray(rows, dtype=np.float64)
+    matrix = np.asarray(rows, dtype=np.float64)
+    if reader_scores is not None:
+        reader = np.asarray(reader_scores, dtype=np.float64)
+        matrix = np.hstack([matrix, reader[:, None], (reader - reader.max())[:, None]])
+    return matrix
 
 
 def question_features(
@@ -123,25 +151,33 @@ def question_features(
     unit_features: np.ndarray,
     logits: np.ndarray,
     unknown_terms: float,
+    uses_reader: bool,
 ) -> np.ndarray:
-    """One row of QUESTION_FEATURES: is there evidence that the sources answer this at all?
+    """One row of question features: is there evidence that the sources answer this at all?
 
     Few, monotone signals on purpose: the abstain decision is fitted on few out-of-scope
     questions and must carry over to questions nobody has seen.
     """
     if not candidates:
-        return np.asarray([-10.0, 0.0, 0.0, 0.0, unknown_terms, 1.0])
+        row = [-10.0, 0.0, 0.0, 0.0, unknown_terms, 1.0, 1.0, 1.0]
+        return np.asarray(row + ([-10.0] if uses_reader else []))
     order = np.argsort(-logits)
     top3 = order[:3]
     type_miss = unit_features[:, UNIT_FEATURES.index("type_miss")]
-    return np.asarray([
+    contexts = [candidates[i].answer_text + " " + candidates[i].context for i in top3]
+    row = [
         float(logits[order[0]]),
         max(c.unit_cos for c in candidates),
         max(c.chunk_cos for c in candidates),
         float(unit_features[:, UNIT_FEATURES.index("context_coverage")].max()),
         unknown_terms,
         float(all(type_miss[i] > 0 for i in top3)),
-    ])
+        min(missing_share(profile.names, text) for text in contexts),
+        min(missing_share(profile.numbers, text) for text in contexts),
+    ]
+    if uses_reader:
+        row.append(float(unit_features[:, len(UNIT_FEATURES)].max()))
+    return np.asarray(row)
 
 
 @dataclass(frozen=True)
@@ -154,6 +190,11 @@ class Selector:
     confidence_model: LogisticModel
     threshold: float
     provenance: dict
+    uses_reader: bool = False
+
+    def order(self, logits: np.ndarray) -> list[int]:
+        """Candidate indices, best first."""
+        return [int(i) for i in np.argsort(-logits, kind="stable")]
 
     def in_scope(self, question_features: np.ndarray) -> float:
         return sigmoid(float(self.scope_model.logits(question_features[None])[0]))
@@ -165,13 +206,15 @@ class Selector:
     def load(cls, path: Path = SELECTOR_FILE) -> Selector:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-            if tuple(data["unit_features"]) != UNIT_FEATURES or tuple(
-                    data["question_features"]) != QUESTION_FEATURES:
+            uses_reader = bool(data.get("uses_reader", False))
+            if tuple(data["unit_features"]) != unit_feature_names(uses_reader) or tuple(
+                    data["question_features"]) != question_feature_names(uses_reader):
                 raise ValueError("feature names differ from this version of wbqa")
             return cls(LogisticModel.from_dict(data["unit_model"]),
                        LogisticModel.from_dict(data["scope_model"]),
                        LogisticModel.from_dict(data["confidence_model"]),
-                       float(data["threshold"]), dict(data.get("provenance", {})))
+                       float(data["threshold"]), dict(data.get("provenance", {})),
+                       uses_reader)
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise ValueError(
                 f"selector weights '{path}' cannot be used ({error}); run `wbqa train-selector`"
@@ -179,8 +222,9 @@ class Selector:
 
     def to_dict(self) -> dict:
         return {
-            "unit_features": list(UNIT_FEATURES),
-            "question_features": list(QUESTION_FEATURES),
+            "uses_reader": self.uses_reader,
+            "unit_features": list(unit_feature_names(self.uses_reader)),
+            "question_features": list(question_feature_names(self.uses_reader)),
             "unit_model": self.unit_model.to_dict(),
             "scope_model": self.scope_model.to_dict(),
             "confidence_model": self.confidence_model.to_dict(),

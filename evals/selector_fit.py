@@ -21,13 +21,15 @@ SEED = 13
 TARGET_ABSTAIN = 0.90
 
 
-def _neutral_selector() -> Selector:
-    from app.selector import QUESTION_FEATURES, UNIT_FEATURES
+def _neutral_selector(uses_reader: bool) -> Selector:
+    """Zero weights: used only to compute features, which do not depend on the weights."""
+    from app.selector import question_feature_names, unit_feature_names
 
-    zeros_u, zeros_q = np.zeros(len(UNIT_FEATURES)), np.zeros(len(QUESTION_FEATURES))
+    zeros_u = np.zeros(len(unit_feature_names(uses_reader)))
+    zeros_q = np.zeros(len(question_feature_names(uses_reader)))
     model_u = LogisticModel(zeros_u, np.ones_like(zeros_u), zeros_u, 0.0)
     model_q = LogisticModel(zeros_q, np.ones_like(zeros_q), zeros_q, 0.0)
-    return Selector(model_u, model_q, model_q, 0.5, {})
+    return Selector(model_u, model_q, model_q, 0.5, {}, uses_reader)
 
 
 def _fit(features: np.ndarray, labels: np.ndarray, c: float, balanced: bool) -> LogisticModel:
@@ -42,26 +44,55 @@ def _fit(features: np.ndarray, labels: np.ndarray, c: float, balanced: bool) -> 
                          float(model.intercept_[0]))
 
 
-def collect(index: Index, questions: list[Question], k: int, mode: str):
+def collect(index: Index, questions: list[Question], k: int, mode: str, reader=None):
     """Candidates, features and labels for each question (weights do not affect features)."""
     from app.selector import question_features
 
-    neutral = _neutral_selector()
+    neutral = _neutral_selector(reader is not None)
     rows = []
     for question in questions:
-        scored, _ = score_question(index, neutral, question.question, k=k, mode=mode)
+        scored, _ = score_question(index, neutral, question.question, k=k, mode=mode,
+                                   reader=reader)
         labels = np.asarray([contains_answer(c.answer_text, question.answers)
                              for c in scored.candidates], dtype=int)
         rows.append((question, scored, labels))
     return rows, question_features
 
 
+def leave_gold_out(index: Index, questions: list[Question], k: int, mode: str, reader=None):
+    """Near-domain negatives: each answerable question asked of the corpus without its gold
+    documents (kept only when no other chunk still holds a gold answer).
+
+    They teach the abstain model the hard case, a question about something the corpus
+    covers nearby but does not state, far more often than hand-written ones can.
+    """
+    from index.records import Filters
+
+    neutral = _neutral_selector(reader is not None)
+    rows = []
+    for position, question in enumerate(questions):
+        if not question.answerable or not question.docs:
+            continue
+        excluded = frozenset(question.docs)
+        if any(contains_answer(c.text, question.answers) for c in index.chunks
+               if c.doc_id not in excluded):
+            continue
+        scored, _ = score_question(index, neutral, question.question, k=k, mode=mode,
+                                   filters=Filters(exclude_docs=excluded), reader=reader)
+        rows.append((position, scored))
+    return rows
+
+
 def fit_selector(index: Index, questions: list[Question], questions_path: Path, k: int = 5,
-                 mode: str = "hybrid", c: float = 0.5) -> tuple[Selector, dict]:
-    """Fit both models; return the selector and its out-of-fold figures."""
+                 mode: str = "hybrid", c: float = 0.5, reader=None) -> tuple[Selector, dict]:
+    """Fit the unit, scope and confidence models; return the selector and out-of-fold figures.
+
+    With a reader, its score joins the features (the combined configuration).
+    """
     from app.answering import unknown_term_share
 
-    rows, question_features = collect(index, questions, k, mode)
+    uses_reader = reader is not None
+    rows, question_features = collect(index, questions, k, mode, reader)
     rng = np.random.default_rng(SEED)
     folds = rng.permutation(len(rows)) % FOLDS
     oof_logits: list[np.ndarray] = [np.zeros(0)] * len(rows)
@@ -73,8 +104,9 @@ def fit_selector(index: Index, questions: list[Question], questions_path: Path, 
         y = np.concatenate([rows[i][2] for i in chosen])
         return _fit(x, y, c, balanced=True)
 
+    fold_models = {}
     for fold in range(FOLDS):
-        model = unit_model_without(fold)
+        model = fold_models[fold] = unit_model_without(fold)
         for i, (_, scored, _) in enumerate(rows):
             if folds[i] == fold and len(scored.candidates):
                 oof_logits[i] = model.logits(scored.unit_features)
@@ -86,19 +118,34 @@ def fit_selector(index: Index, questions: list[Question], questions_path: Path, 
     q_rows, q_labels = [], []
     for i, (question, scored, labels) in enumerate(rows):
         logits = oof_logits[i]
-        q_rows.append(question_features(scored.profile, scored.candidates, scored.unit_features,
-                                        logits, unknown_term_share(scored.profile, idf)))
+        q_rows.append(question_features(scored.profile, scored.candidates, scored.unit_features, logits,
+                                        unknown_term_share(scored.profile, idf), uses_reader))
         correct = question.answerable and len(logits) and labels[int(np.argmax(logits))] == 1
         q_labels.append(int(bool(correct)))
     x_q, y_q = np.vstack(q_rows), np.asarray(q_labels)
     answerable = np.asarray([q.answerable for q, _, _ in rows])
-    y_scope = answerable.astype(int)
+
+    # Scope model: real questions plus leave-gold-out negatives, which share the fold of the
+    # question they came from so that no question is scored by a model that saw its twin.
+    extra = leave_gold_out(index, questions, k, mode, reader)
+    x_extra, extra_folds = [], []
+    for position, scored in extra:
+        logits = fold_models[folds[position]].logits(scored.unit_features) if len(
+            scored.candidates) else np.zeros(0)
+        x_extra.append(question_features(scored.profile, scored.candidates,
+                                         scored.unit_features, logits,
+                                         unknown_term_share(scored.profile, idf), uses_reader))
+        extra_folds.append(folds[position])
+    x_scope = np.vstack([x_q] + x_extra) if x_extra else x_q
+    y_scope = np.concatenate([answerable.astype(int), np.zeros(len(x_extra), dtype=int)])
+    scope_folds = np.concatenate([folds, np.asarray(extra_folds, dtype=int)])
     oof_scope = np.zeros(len(rows))
     for fold in range(FOLDS):
-        train = folds != fold
-        model = _fit(x_q[train], y_scope[train], 1.0, balanced=True)
-        oof_scope[~train] = 1 / (1 + np.exp(-model.logits(x_q[~train])))
-    final_scope = _fit(x_q, y_scope, 1.0, balanced=True)
+        model = _fit(x_scope[scope_folds != fold], y_scope[scope_folds != fold], 1.0,
+                     balanced=True)
+        held = folds == fold
+        oof_scope[held] = 1 / (1 + np.exp(-model.logits(x_q[held])))
+    final_scope = _fit(x_scope, y_scope, 1.0, balanced=True)
     final_conf = _fit(x_q, y_q, 1.0, balanced=False)
 
     selected_correct = y_q.astype(bool)
@@ -110,15 +157,18 @@ def fit_selector(index: Index, questions: list[Question], questions_path: Path, 
         for (q, _, _), p, c in zip(rows, oof_scope, selected_correct)
     ]
     provenance = {
-        "command": f"wbqa train-selector --questions {questions_path} -k {k} --mode {mode}",
+        "command": f"wbqa train-selector --questions {questions_path} -k {k} --mode {mode}"
+                   + ("" if uses_reader else " --no-reader"),
+        "reader_sha256": reader.manifest["sha256"] if uses_reader else None,
         "questions_sha256": hashlib.sha256(Path(questions_path).read_bytes()).hexdigest(),
         "questions": len(rows),
+        "leave_gold_out_negatives": len(x_extra),
         "model": index.manifest["model"]["id"],
         "folds": FOLDS,
         "seed": SEED,
         "out_of_fold": figures,
     }
-    return (Selector(final_unit, final_scope, final_conf, threshold, provenance),
+    return (Selector(final_unit, final_scope, final_conf, threshold, provenance, uses_reader),
             {**figures, "per_question": per_question})
 
 

@@ -156,16 +156,37 @@ def build_index(
     ingest_report = ingest_paths(
         roots, settings, str(embedder.path), load_previous(index_dir), show_progress
     )
-    documents = ingest_report.documents
-    if not documents:
+    if not ingest_report.documents:
         raise NothingToIndex(
             "no document could be read from " + ", ".join(str(p) for p in paths)
             + "; check the paths (see the messages above)"
         )
-    by_id = {d.doc_id: d for d in documents}
-    chunks = ingest_report.chunks
-    units: list[Unit] = [u for d in documents for u in segment_document(d)]
+    report = write_index(ingest_report.documents, ingest_report.chunks, index_dir, settings,
+                         embedder, faiss_kind, [str(Path(p).resolve()) for p in paths],
+                         show_progress=show_progress)
+    report.ingest = ingest_report
+    report.seconds = time.perf_counter() - started
+    return report
 
+
+def write_index(
+    documents: list[Document],
+    chunks: list[Chunk],
+    index_dir: Path,
+    settings: ChunkSettings,
+    embedder: Embedder,
+    faiss_kind: IndexKind = "auto",
+    sources: list[str] | None = None,
+    with_units: bool = True,
+    show_progress: bool = False,
+) -> BuildReport:
+    """Embed (reusing the existing index's vectors) and write the index folder atomically.
+
+    `with_units=False` skips answer units, for retrieval-only collections (benchmarks).
+    """
+    started = time.perf_counter()
+    by_id = {d.doc_id: d for d in documents}
+    units: list[Unit] = [u for d in documents for u in segment_document(d)] if with_units else []
     cache = previous_vectors(index_dir, embedder.model_id)
     chunk_texts = [chunk_embed_text(by_id[c.doc_id], c) for c in chunks]
     chunk_vectors, embedded_chunks = embed_with_cache(embedder, chunk_texts, cache, show_progress)
@@ -195,7 +216,7 @@ def build_index(
                          "overlap_tokens": settings.overlap_tokens},
             "faiss": {"kind": kind},
             "corpus_fingerprint": corpus_fingerprint(documents),
-            "sources": [str(p) for p in paths],
+            "sources": sources or [],
             "counts": counts,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "libraries": _library_versions(),
@@ -211,7 +232,7 @@ def build_index(
         raise
     embedded = embedded_chunks + embedded_units
     return BuildReport(
-        ingest=ingest_report,
+        ingest=IngestReport(documents=documents, chunks=chunks),
         index_dir=index_dir,
         embedded=embedded,
         reused_vectors=len(chunks) + len(units) - embedded,

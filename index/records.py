@@ -39,9 +39,10 @@ class Filters:
     doc_prefix: str | None = None
     topic: str | None = None
     title_contains: str | None = None
+    exclude_docs: frozenset[str] = frozenset()
 
     def is_empty(self) -> bool:
-        return not (self.doc_prefix or self.topic or self.title_contains)
+        return not (self.doc_prefix or self.topic or self.title_contains or self.exclude_docs)
 
 
 @dataclass(frozen=True)

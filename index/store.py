@@ -114,6 +114,8 @@ class Index:
             document = self.documents[chunk.doc_id]
             if filters.doc_prefix and not chunk.doc_id.startswith(filters.doc_prefix):
                 continue
+            if chunk.doc_id in filters.exclude_docs:
+                continue
             if filters.topic and filters.topic.lower() not in (t.lower() for t in document.topics):
                 continue
             if filters.title_contains and filters.title_contains.lower() not in (

@@ -23,6 +23,11 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
+def _plain(text: str) -> str:
+    """A lead-in line without Markdown emphasis or its closing colon."""
+    return text.replace("**", "").strip().rstrip(":").strip()
+
+
 def _cells(row: str) -> list[str]:
     return [cell.strip() for cell in row.strip().strip("|").split("|")]
 
@@ -50,6 +55,10 @@ class _Segmenter:
         self.units: list[Unit] = []
         self.subheading: str | None = None
         self.header: list[str] | None = None
+        # The line that introduces a run of list items ("Its authors are:", or an item that
+        # is only a bold label), and its indentation; prefixed to those items' embeddings.
+        self.lead_in: str | None = None
+        self.lead_in_indent = -1
 
     def context(self, offset: int) -> str | None:
         section = self.document.section_at(offset)
@@ -64,10 +73,12 @@ class _Segmenter:
                      self.context(start))
             )
 
-    def prose(self, start: int, end: int, kind: str) -> None:
+    def prose(self, start: int, end: int, kind: str, lead_in: str | None = None) -> None:
         """Sentences of a paragraph or list item; a bold lead-in label stays with its sentence
         and is prepended to the embedding of the item's later sentences."""
         block = self.text[start:end]
+        if kind == "item" and _BOLD_LINE.match(block.strip()):
+            return  # a label alone answers nothing; it becomes the lead-in of what follows
         label_match = _LABEL.match(block)
         label = label_match.group(1).strip().rstrip(".") if label_match else None
         spans = sentence_spans(block, start)
@@ -82,6 +93,8 @@ class _Segmenter:
         for index, (s, e) in enumerate(merged):
             sentence = self.text[s:e]
             embed = f"{label}. {sentence}" if label and index > 0 else sentence
+            if lead_in:
+                embed = f"{lead_in} {embed}"
             self.add(s, e, kind if index == 0 else "sentence", embed)
 
     def row(self, start: int, end: int) -> None:
@@ -115,9 +128,15 @@ class _Segmenter:
                 not stripped or is_row or is_item or is_heading or is_bold_line
             ):
                 self.prose(paragraph_start, paragraph_end, "sentence")
+                last_line = self.text[paragraph_start:paragraph_end].rsplit("\n", 1)[-1]
+                spans = sentence_spans(last_line) if last_line.rstrip().endswith(":") else []
+                self.lead_in = _plain(last_line[spans[-1][0]:spans[-1][1]]) if spans else None
+                self.lead_in_indent = -1
                 paragraph_start = None
             if not is_row:
                 self.header = None if not stripped else self.header
+            if is_heading or is_bold_line:
+                self.lead_in = None
             if is_heading:
                 self.subheading = None
             elif is_bold_line:
@@ -125,7 +144,15 @@ class _Segmenter:
             elif is_row:
                 self.row(left, right)
             elif is_item:
-                self.prose(line_start + _LIST_ITEM.match(line).end(), right, "item")
+                indent = left - line_start
+                item_start = line_start + _LIST_ITEM.match(line).end()
+                body = self.text[item_start:right]
+                if self.lead_in_indent >= 0 and indent <= self.lead_in_indent:
+                    self.lead_in = None
+                    self.lead_in_indent = -1
+                self.prose(item_start, right, "item", self.lead_in)
+                if _BOLD_LINE.match(body.strip()) or body.rstrip().endswith(":"):
+                    self.lead_in, self.lead_in_indent = _plain(body), indent
             elif stripped:
                 if paragraph_start is None:
                     paragraph_start = left

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from app.answering import answer_question
 from app.briefing import answer_markdown, briefing_markdown, parse_quotes, verify_quotes
+from app.engine import Engine
 from app.features import expected_answer_type, is_fragment, matches_type
-from app.selector import Selector, extend_fragment
+from app.selector import extend_fragment
 from index.records import Unit
 
 
 @pytest.fixture(scope="module")
-def selector():
-    return Selector.load()
+def engine(tiny_index):
+    return Engine.open(tiny_index.index_dir, index=tiny_index)
 
 
 @pytest.mark.parametrize(("question", "expected"), [
@@ -21,8 +21,8 @@ def selector():
     ("When did Albania join NATO?", "2009"),
     ("How much can the Commission borrow for SAFE?", "EUR 150 billion"),
 ])
-def test_answer_is_a_verbatim_quote_with_offsets(tiny_index, selector, question, expected):
-    answer = answer_question(tiny_index, selector, question)
+def test_answer_is_a_verbatim_quote_with_offsets(tiny_index, engine, question, expected):
+    answer = engine.ask(question)
     assert not answer.abstained, answer
     assert expected in answer.answer
     cited = answer.citations[0]
@@ -34,12 +34,12 @@ def test_answer_is_a_verbatim_quote_with_offsets(tiny_index, selector, question,
         alt_text = tiny_index.documents[alternative.citation.doc_id].text
         span = alternative.citation.answer_start, alternative.citation.answer_end
         assert alt_text[span[0]:span[1]] == alternative.answer
-    assert set(answer.timings_ms) == {"retrieve", "select", "total"}
+    assert {"retrieve", "select", "total"} <= set(answer.timings_ms)
 
 
 @pytest.mark.parametrize("question", ["What is the capital of Peru?", "How do I bake bread?"])
-def test_off_topic_questions_abstain_but_show_passages(tiny_index, selector, question):
-    answer = answer_question(tiny_index, selector, question)
+def test_off_topic_questions_abstain_but_show_passages(engine, question):
+    answer = engine.ask(question)
     assert answer.abstained and answer.answer is None
     assert answer.citations and all(c.answer_start is None for c in answer.citations)
     assert answer.to_dict()["abstained"] is True
@@ -72,10 +72,10 @@ def test_type_matching_treats_years_as_dates_not_counts():
     assert matches_type("€2.7 billion", "amount")
 
 
-def test_markdown_briefing_round_trip_and_verify(tiny_index, selector):
+def test_markdown_briefing_round_trip_and_verify(tiny_index, engine):
     questions = ["How many Rafale fighters did Serbia order?", "When did Albania join NATO?",
                  "What is the capital of Peru?"]
-    answers = [answer_question(tiny_index, selector, q) for q in questions]
+    answers = [engine.ask(q) for q in questions]
     markdown = briefing_markdown(answers, "Test briefing")
     assert "## Open questions" in markdown and "capital of Peru" in markdown
     assert markdown.count("[^1]:") == 1 and "## Sources" in markdown

@@ -1,0 +1,88 @@
+"""The reader: a small cross-encoder that scores (question, answer unit) pairs.
+
+Fine-tuned from the bundled MiniLM weights on SQuAD-derived sentence pairs by
+`wbqa train-reader`, exported to ONNX with int8 weights, and run with onnxruntime. The
+weights ship in `app/reader/` with a manifest; loading checks their sha256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+READER_DIR = Path(__file__).with_name("reader")
+READER_ENV = "WBQA_READER"
+MODEL_FILE = "model.onnx"
+MANIFEST_FILE = "manifest.json"
+MAX_LENGTH = 128
+
+
+class ReaderProblem(Exception):
+    """The reader folder is missing or its weights do not match their manifest."""
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class Reader:
+    """Scores pairs in one batch; returns raw logits (higher: the unit answers the question)."""
+
+    folder: Path
+    manifest: dict
+    session: object
+    tokenizer: object
+
+    def score(self, question: str, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros(0, dtype=np.float32)
+        encoded = self.tokenizer([question] * len(texts), texts, truncation="only_second",
+                                 max_length=MAX_LENGTH, padding=True, return_tensors="np")
+        feeds = {name: encoded[name].astype(np.int64) for name in
+                 ("input_ids", "attention_mask", "token_type_ids")}
+        return self.session.run(None, feeds)[0][:, 0].astype(np.float32)
+
+
+def verify_reader(folder: Path) -> dict:
+    """Check the manifest and the weights' sha256; return the manifest."""
+    manifest_path, model_path = folder / MANIFEST_FILE, folder / MODEL_FILE
+    if not manifest_path.is_file() or not model_path.is_file():
+        raise ReaderProblem(f"reader folder '{folder}' lacks {MANIFEST_FILE} or {MODEL_FILE}; "
+                            "run `wbqa train-reader` or point WBQA_READER at a reader folder")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    if sha256_of(model_path) != manifest.get("sha256"):
+        raise ReaderProblem(f"reader weights '{model_path}' do not match the sha256 in their "
+                            "manifest; restore them or run `wbqa train-reader`")
+    return manifest
+
+
+@lru_cache(maxsize=2)
+def _load(folder: Path) -> Reader:
+    import onnxruntime
+    from transformers import AutoTokenizer
+
+    manifest = verify_reader(folder)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(str(folder / MODEL_FILE), options,
+                                           providers=["CPUExecutionProvider"])
+    tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    return Reader(folder, manifest, session, tokenizer)
+
+
+def load_reader(folder: str | os.PathLike[str] | None = None) -> Reader:
+    """The reader from `folder`, $WBQA_READER, or the one shipped with wbqa; loaded once."""
+    chosen = folder or os.environ.get(READER_ENV)
+    return _load(Path(chosen).resolve() if chosen else READER_DIR)

@@ -1,0 +1,97 @@
+"""BEIR-format retrieval benchmark (SciFact first): nDCG@10 and Recall@100 per mode.
+
+The collection is read in place and indexed into its own index folder; a second run reuses
+that folder's vectors, so only the first run pays for embedding.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+import time
+from pathlib import Path
+
+from index.build import write_index
+from index.embedder import Embedder
+from index.store import Index
+from ingest.chunking import chunk_document
+from ingest.normalize import normalize_text
+from ingest.records import ChunkSettings, Document
+from ingest.tokens import load_tokenizer
+
+# Published figures from the benchmark folder's README (SciFact, BEIR test split).
+PUBLISHED_SCIFACT = [
+    ("BM25 (BEIR paper, Elasticsearch)", 0.665, None),
+    ("BM25, Lucene multifield (Anserini)", 0.6647, 0.9076),
+    ("BM25, Lucene flat (Anserini)", 0.6789, 0.9253),
+    ("all-MiniLM-L6-v2, dense (MTEB)", 0.6451, 0.925),
+]
+
+
+def read_beir(folder: Path, split: str = "test"):
+    corpus_path, queries_path = folder / "corpus.jsonl", folder / "queries.jsonl"
+    qrels_path = folder / "qrels" / f"{split}.tsv"
+    for path in (corpus_path, queries_path, qrels_path):
+        if not path.is_file():
+            raise ValueError(f"{path} is missing: --beir needs a BEIR folder with corpus.jsonl, "
+                             f"queries.jsonl and qrels/{split}.tsv")
+    corpus = [json.loads(line) for line in corpus_path.open(encoding="utf-8") if line.strip()]
+    queries = {}
+    for line in queries_path.open(encoding="utf-8"):
+        if line.strip():
+            row = json.loads(line)
+            queries[str(row["_id"])] = row["text"]  # never the metadata: it holds the answer
+    qrels: dict[str, dict[str, int]] = {}
+    with qrels_path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle, delimiter="\t")
+        next(reader)
+        for query_id, doc_id, score in reader:
+            qrels.setdefault(query_id, {})[doc_id] = int(score)
+    return corpus, {q: queries[q] for q in qrels}, qrels
+
+
+def index_beir(corpus: list[dict], index_dir: Path, embedder: Embedder,
+               settings: ChunkSettings) -> Index:
+    tokenizer = load_tokenizer(embedder.path)
+    documents, chunks = [], []
+    for row in corpus:
+        text = normalize_text(row.get("text") or "")
+        title = normalize_text(row.get("title") or "") or str(row["_id"])
+        if not text:
+            text = title
+        sha = hashlib.sha256(f"{row['_id']}\0{title}\0{text}".encode()).hexdigest()
+        document = Document(doc_id=str(row["_id"]), title=title, text=text, sha256=sha,
+                            doc_type="beir", fingerprint=sha)
+        documents.append(document)
+        chunks.extend(chunk_document(document, tokenizer, settings))
+    write_index(documents, chunks, index_dir, settings, embedder, with_units=False,
+                show_progress=True)
+    return Index.open(index_dir, embedder=embedder)
+
+
+def evaluate_beir(index: Index, queries: dict[str, str], qrels: dict[str, dict[str, int]],
+                  modes: list[str]) -> dict[str, dict[str, float]]:
+    from ranx import Qrels, Run, evaluate
+
+    results = {}
+    for mode in modes:
+        run, started = {}, time.perf_counter()
+        for query_id, text in queries.items():
+            scores: dict[str, float] = {}
+            for hit in index.search(text, k=300, mode=mode):  # several chunks per abstract
+                scores.setdefault(hit.doc_id, 1.0 / hit.rank)
+                if len(scores) == 100:
+                    break
+            run[query_id] = scores or {"": 0.0}
+        elapsed = time.perf_counter() - started
+        metrics = evaluate(Qrels(qrels), Run(run), ["ndcg@10", "recall@100"])
+        results[mode] = {"ndcg@10": float(metrics["ndcg@10"]),
+                         "recall@100": float(metrics["recall@100"]),
+                         "ms_per_query": elapsed * 1000 / max(len(queries), 1)}
+    return results
+
+
+def collection_name(folder: Path) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", folder.resolve().name.lower()) or "beir"

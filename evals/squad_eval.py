@@ -1,0 +1,125 @@
+"""SQuAD v1.1 as an answer-selection benchmark, on held-out articles only.
+
+(a) Given the gold paragraph: does the selected sentence contain a gold answer? Compared
+across selector configurations. (b) End to end with every dev paragraph as the corpus:
+answer hit rate at 1 and answer-string recall@5.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+
+from app.answering import score_question
+from app.features import profile_question
+from app.selector import Candidate, Selector, unit_feature_matrix
+from evals.questions import contains_answer
+from evals.squad import SquadItem, squad_items
+from index.build import write_index
+from index.embedder import Embedder
+from index.records import Hit, Unit
+from index.store import Index
+from ingest.chunking import chunk_document
+from ingest.normalize import normalize_text
+from ingest.records import ChunkSettings, Document
+from ingest.tokens import load_tokenizer
+
+SEED = 13
+
+
+def given_paragraph(items: list[SquadItem], embedder: Embedder, selector: Selector,
+                    reader=None, features_only: Selector | None = None,
+                    limit: int = 1000) -> dict[str, float]:
+    """Sentence-selection accuracy per configuration on held-out questions.
+
+    Each paragraph is one passage at rank 1; its sentences are the candidates, with the
+    article title as their heading context, as wbqa would see them.
+    """
+    rng = random.Random(SEED)
+    sample = rng.sample(items, min(limit, len(items)))
+    sentences = sorted({s for item in sample for s in item.sentences})
+    vectors = dict(zip(sentences, embedder.encode_passages(sentences)))
+    doc_freq: dict[str, int] = {}
+    for sentence in sentences:
+        for token in {_stem(t) for t in sentence.split()}:
+            doc_freq[token] = doc_freq.get(token, 0) + 1
+    n = len(sentences)
+    idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in doc_freq.items()}
+    correct = {"first sentence": 0, "cosine": 0}
+    if features_only is not None:
+        correct["features only"] = 0
+    if reader is not None:
+        correct |= {"reader only": 0, "features + reader": 0}
+    for item in sample:
+        query = embedder.encode_query(item.question)
+        cos = np.asarray([float(vectors[s] @ query) for s in item.sentences])
+        profile = profile_question(item.question, idf, max(idf.values()))
+        hit = Hit(1, 1.0, "p", "p", item.article, None, None, 0, len(item.context),
+                  item.context)
+        title = item.article.replace("_", " ")
+        candidates = [
+            Candidate(i, Unit("p", 0, len(s), "sentence", s, s, title), hit, 0, len(s), s,
+                      title, float(cos[i]), float(cos.max()), s)
+            for i, s in enumerate(item.sentences)
+        ]
+        base = unit_feature_matrix(profile, candidates, 25.0)
+        correct["first sentence"] += item.labels[0]
+        correct["cosine"] += item.labels[int(np.argmax(cos))]
+        if features_only is not None:
+            logits = features_only.unit_model.logits(base)
+            correct["features only"] += item.labels[int(np.argmax(logits))]
+        if reader is not None:
+            scores = reader.score(item.question, list(item.sentences))
+            correct["reader only"] += item.labels[int(np.argmax(scores))]
+            combined = selector.unit_model.logits(
+                unit_feature_matrix(profile, candidates, 25.0, scores))
+            correct["features + reader"] += item.labels[int(np.argmax(combined))]
+    return {name: value / len(sample) for name, value in correct.items()}
+
+
+def _stem(token: str) -> str:
+    from app.features import stem
+
+    return stem(token.strip(".,;:!?\"'()"))
+
+
+def end_to_end(articles: list[dict], index_dir: Path, embedder: Embedder, selector: Selector,
+               reader=None, limit: int = 500) -> dict[str, float]:
+    """Index every dev paragraph; ask held-out questions; hit@1 and answer recall@5."""
+    settings = ChunkSettings()
+    tokenizer = load_tokenizer(embedder.path)
+    documents, chunks = [], []
+    for article in articles:
+        for number, paragraph in enumerate(article["paragraphs"]):
+            text = normalize_text(paragraph["context"])
+            doc_id = f"{article['title']}/{number}"
+            sha = hashlib.sha256(f"{doc_id}\0{text}".encode()).hexdigest()
+            document = Document(doc_id=doc_id, title=article["title"].replace("_", " "),
+                                text=text, sha256=sha, doc_type="squad", fingerprint=sha)
+            documents.append(document)
+            chunks.extend(chunk_document(document, tokenizer, settings))
+    write_index(documents, chunks, index_dir, settings, embedder, show_progress=True)
+    index = Index.open(index_dir, embedder=embedder)
+    rng = random.Random(SEED)
+    held = squad_items(articles, held_out=True)
+    sample = rng.sample(held, min(limit, len(held)))
+    hit_at_1 = recall_5 = answered = 0
+    latencies = []
+    for item in sample:
+        started = time.perf_counter()
+        scored, _ = score_question(index, selector, item.question, k=5, reader=reader)
+        latencies.append((time.perf_counter() - started) * 1000)
+        order = selector.order(scored.logits)
+        if order:
+            hit_at_1 += contains_answer(scored.candidates[order[0]].answer_text, item.answers)
+        recall_5 += any(contains_answer(h.text, item.answers) for h in scored.hits[:5])
+        answered += selector.in_scope(scored.question_features) >= selector.threshold
+    return {"questions": len(sample), "hit@1": hit_at_1 / len(sample),
+            "answer_recall@5": recall_5 / len(sample), "answered": answered / len(sample),
+            "ask_p50_ms": float(np.percentile(latencies, 50))}
+

@@ -1,0 +1,73 @@
+"""Evals: the question set is sound, and the question-set figures stay above the CI gate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evals.questions import QUESTIONS_FILE, contains_answer, load_questions, normalise
+from ingest.pipeline import ingest_paths
+
+ROOT = Path(__file__).resolve().parent.parent
+THRESHOLDS = ROOT / "evals" / "thresholds.json"
+
+
+def test_question_set_shape():
+    questions = load_questions()
+    assert len(questions) >= 80
+    assert len({q.id for q in questions}) == len(questions)
+    assert sum(not q.answerable for q in questions) >= 15
+    assert {q.style for q in questions if q.answerable} == {"direct", "paraphrase"}
+
+
+def test_every_gold_answer_is_in_a_gold_document():
+    report = ingest_paths([ROOT / "corpus"], show_progress=False)
+    documents = {d.doc_id: normalise(d.text) for d in report.documents}
+    questions = load_questions()
+    covered = {doc for q in questions for doc in q.docs}
+    assert set(documents) <= covered, "every corpus document has at least one question"
+    for question in questions:
+        if not question.answerable:
+            assert not question.answers and not question.docs
+            continue
+        for doc in question.docs:
+            assert doc in documents, f"{question.id}: unknown document {doc}"
+        for answer in question.answers:
+            assert any(normalise(answer) in documents[doc] for doc in question.docs), (
+                f"{question.id}: '{answer}' is in none of {question.docs}")
+
+
+def test_contains_answer_ignores_case_and_spacing():
+    assert contains_answer("Albania joined  NATO\nin 2009.", ("nato in 2009",))
+    assert not contains_answer(None, ("x",))
+
+
+def test_load_questions_reports_the_bad_line(tmp_path):
+    bad = tmp_path / "q.jsonl"
+    bad.write_text('{"question": "ok"}\n{"nope": 1}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"q.jsonl:2"):
+        load_questions(bad)
+
+
+@pytest.mark.slow
+def test_question_set_gate(tmp_path):
+    """The CI gate: the bundled corpus, the project's questions, the committed thresholds."""
+    from app.engine import Engine
+    from evals.metrics import evaluate_answers, evaluate_retrieval
+    from index.build import build_index
+    from index.store import Index
+
+    index_dir = tmp_path / "index"
+    build_index([ROOT / "corpus"], index_dir, show_progress=False)
+    index = Index.open(index_dir)
+    questions = load_questions(QUESTIONS_FILE)
+    retrieval = evaluate_retrieval(index, questions, "hybrid").metrics
+    answers, _ = evaluate_answers(Engine.open(index_dir, index=index), questions)
+    measured = {**retrieval, **answers}
+    gate = json.loads(THRESHOLDS.read_text())
+    report = {name: (round(measured[name], 3), floor) for name, floor in gate["minimum"].items()}
+    print(json.dumps(report))
+    for name, floor in gate["minimum"].items():
+        assert measured[name] >= floor, f"{name} = {measured[name]:.3f} fell below {floor}"

@@ -1,0 +1,68 @@
+"""The shipped reader: weights match their manifest, scores make sense, training still runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from app.reader import READER_DIR, ReaderProblem, load_reader, sha256_of, verify_reader
+
+
+def test_shipped_weights_match_their_manifest():
+    manifest = verify_reader(READER_DIR)
+    assert manifest["sha256"] == sha256_of(READER_DIR / "model.onnx")
+    assert "held_out_articles" in manifest["data"] and manifest["command"].startswith("wbqa")
+    train, held = set(manifest["data"]["train_articles"]), set(
+        manifest["data"]["held_out_articles"])
+    assert train and held and not train & held
+
+
+def test_reader_prefers_the_sentence_that_answers():
+    reader = load_reader()
+    scores = reader.score("How many Rafale jets did Serbia order?", [
+        "Serbia signed a contract with Dassault for 12 Rafale fighters.",
+        "Macron called it a strategic change for Serbia.",
+        "Albania joined NATO in 2009.",
+    ])
+    assert scores.shape == (3,) and int(np.argmax(scores)) == 0
+    assert reader.score("anything", []).shape == (0,)
+
+
+def test_altered_weights_are_refused(tmp_path):
+    copy = tmp_path / "reader"
+    shutil.copytree(READER_DIR, copy)
+    with (copy / "model.onnx").open("ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ReaderProblem, match="do not match the sha256"):
+        load_reader(copy)
+
+
+@pytest.mark.slow
+def test_train_reader_command_runs_a_few_steps(tmp_path):
+    from click.testing import CliRunner
+
+    from app.cli import cli
+
+    squad = tmp_path / "squad.json"
+    paragraph = {
+        "context": "Albania joined NATO in 2009. Its capital is Tirana. It borders Greece.",
+        "qas": [{"id": f"q{i}", "question": question,
+                 "answers": [{"text": text, "answer_start": start}]}
+                for i, (question, text, start) in enumerate([
+                    ("When did Albania join NATO?", "2009", 23),
+                    ("What is the capital of Albania?", "Tirana", 44),
+                    ("Which country does Albania border?", "Greece", 63)])],
+    }
+    articles = [{"title": f"Article_{n}", "paragraphs": [paragraph, paragraph]} for n in range(4)]
+    squad.write_text(json.dumps({"version": "1.1", "data": articles}), encoding="utf-8")
+    output = tmp_path / "reader"
+    result = CliRunner().invoke(cli, ["train-reader", "--squad", str(squad), "-o", str(output),
+                                      "--max-pairs", "16", "--eval-questions", "3"])
+    assert result.exit_code == 0, result.output
+    manifest = verify_reader(output)
+    assert manifest["figures"]["training_pairs"] == 16
+    assert manifest["data"]["held_out_articles"] == ["Article_3"]
+    assert load_reader(output).score("When did Albania join NATO?", ["x"]).shape == (1,)
