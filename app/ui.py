@@ -45,8 +45,8 @@ def make_filters(doc_id: str | None, topic: str | None) -> Filters:
 def build_app(engine: Engine):
     import gradio as gr
 
-    def ask(question: str, mode: str, k: float, doc_id: str, topic: str,
-            session: list[dict]):
+    def ask_from_page(question: str, mode: str, k: float, doc_id: str, topic: str,
+                      session: list[dict]):
         question = (question or "").strip()
         if not question:
             raise gr.Error("Type a question first.")
@@ -83,7 +83,7 @@ def build_app(engine: Engine):
         return ("\n".join(lines), gr.update(choices=document_choices(engine)),
                 gr.update(choices=topic_choices(engine)))
 
-    def ask_api(question: str, k: int = 5, mode: str = "hybrid") -> dict:
+    def ask(question: str, k: int = 5, mode: str = "hybrid") -> dict:
         """The same JSON as `wbqa ask --json`."""
         return engine.ask(question, k=int(k), mode=mode).to_dict()
 
@@ -120,11 +120,11 @@ def build_app(engine: Engine):
 
         outputs = [answer, passages, alternatives, citation, session, summary]
         inputs = [question, mode, k, doc, topic, session]
-        ask_button.click(ask, inputs, outputs, api_visibility="private")
-        question.submit(ask, inputs, outputs, api_visibility="private")
+        ask_button.click(ask_from_page, inputs, outputs, api_visibility="private")
+        question.submit(ask_from_page, inputs, outputs, api_visibility="private")
         export_button.click(export, session, briefing_file, api_visibility="private")
         add_button.click(upload, files, [upload_status, doc, topic], api_visibility="private")
-        gr.api(ask_api, api_name="ask")
+        gr.api(ask, api_name="ask")
     page.queue(default_concurrency_limit=CONCURRENCY_LIMIT)
     return page
 

@@ -16,6 +16,7 @@ HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
 IVF_NPROBE = 64
+REFINE_K_FACTOR = 8
 
 
 def choose_kind(kind: IndexKind, n_vectors: int) -> str:
@@ -48,6 +49,13 @@ def build_faiss(vectors: np.ndarray, kind: IndexKind = "auto"):
                                  faiss.METRIC_INNER_PRODUCT)
         index.train(vectors)
         index.nprobe = min(n_lists, IVF_NPROBE)
+        # PQ codes alone rank near neighbours coarsely; re-rank a shortlist with 8-bit
+        # scalar-quantised vectors (384 more bytes a vector, still 3x smaller than flat).
+        refine = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit,
+                                            faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexRefine(index, refine)
+        index.k_factor = REFINE_K_FACTOR
+        index.train(vectors)
     if n:
         index.add(vectors)
     return index
@@ -65,8 +73,11 @@ def load_faiss(path: Path):
     index = faiss.read_index(str(path))
     if isinstance(index, faiss.IndexHNSW):
         index.hnsw.efSearch = HNSW_EF_SEARCH
-    elif isinstance(index, faiss.IndexIVF):
-        index.nprobe = min(index.nlist, IVF_NPROBE)
+    elif isinstance(index, faiss.IndexRefine):
+        index.k_factor = REFINE_K_FACTOR
+        base = faiss.downcast_index(index.base_index)
+        if isinstance(base, faiss.IndexIVF):
+            base.nprobe = min(base.nlist, IVF_NPROBE)
     return index
 
 
@@ -87,7 +98,10 @@ def dense_search(
         params = faiss.SearchParameters(sel=selector)
         if isinstance(index, faiss.IndexHNSW):
             params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, k))
-        elif isinstance(index, faiss.IndexIVF):
-            params = faiss.SearchParametersIVF(sel=selector, nprobe=index.nprobe)
+        elif isinstance(index, faiss.IndexRefine):
+            base = faiss.downcast_index(index.base_index)
+            params = faiss.IndexRefineSearchParameters(
+                sel=selector, k_factor=index.k_factor,
+                base_index_params=faiss.SearchParametersIVF(sel=selector, nprobe=base.nprobe))
     scores, rows = index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
     return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]

@@ -66,7 +66,7 @@ def test_question_set_gate(tmp_path):
     retrieval = evaluate_retrieval(index, questions, "hybrid").metrics
     answers, _ = evaluate_answers(Engine.open(index_dir, index=index), questions)
     measured = {**retrieval, **answers}
-    gate = json.loads(THRESHOLDS.read_text())
+    gate = json.loads(THRESHOLDS.read_text(encoding="utf-8"))
     report = {name: (round(measured[name], 3), floor) for name, floor in gate["minimum"].items()}
     print(json.dumps(report))
     for name, floor in gate["minimum"].items():
