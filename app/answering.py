@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
-from app.features import QuestionProfile, idf_table, profile_question, stem, words
+from app.features import QuestionProfile, profile_question, stem
 from app.reader import Reader
 from app.records import Alternative, Answer, Citation
 from app.selector import (
@@ -27,38 +26,6 @@ MAX_ALTERNATIVES = 3
 
 class QuoteMismatch(AssertionError):
     """An answer that is not exactly its cited document's text: a bug, never shown as an answer."""
-
-
-@dataclass
-class CorpusTerms:
-    """Corpus statistics the features need, computed once per loaded index."""
-
-    index: Index
-
-    @cached_property
-    def idf(self) -> dict[str, float]:
-        matrix = self.index.bm25.scores
-        doc_freq = np.diff(np.asarray(matrix["indptr"]))
-        return idf_table(doc_freq, self.index.bm25.vocab_dict, int(matrix["num_docs"]))
-
-    @cached_property
-    def max_idf(self) -> float:
-        return max(self.idf.values(), default=1.0)
-
-    @cached_property
-    def avg_unit_len(self) -> float:
-        lengths = [len(words(u.text)) for u in self.index.units]
-        return float(np.mean(lengths)) if lengths else 1.0
-
-
-_TERMS: dict[int, CorpusTerms] = {}
-
-
-def corpus_terms(index: Index) -> CorpusTerms:
-    terms = _TERMS.get(id(index))
-    if terms is None or terms.index is not index:
-        terms = _TERMS[id(index)] = CorpusTerms(index)
-    return terms
 
 
 def gather_candidates(index: Index, hits: list[Hit], query_vector: np.ndarray) -> list[Candidate]:
@@ -125,20 +92,19 @@ def score_question(
     if selector.uses_reader and reader is None:
         raise ValueError("this selector was trained with the reader; load it with load_reader()")
     started = time.perf_counter()
-    terms = corpus_terms(index)
     query_vector = index.embedder.encode_query(question)
     hits = index.search(question, k=k, mode=mode, filters=filters, query_vector=query_vector)
     retrieved = time.perf_counter()
-    profile = profile_question(question, terms.idf, terms.max_idf)
+    profile = profile_question(question, index.term_idf, index.max_idf)
     candidates = gather_candidates(index, hits, query_vector)
     reader_scores = None
     if selector.uses_reader:
         reader_scores = reader.score(question, [c.reader_text for c in candidates])
     read = time.perf_counter()
-    features = unit_feature_matrix(profile, candidates, terms.avg_unit_len, reader_scores)
+    features = unit_feature_matrix(profile, candidates, index.avg_unit_words, reader_scores)
     logits = selector.unit_model.logits(features) if len(candidates) else np.zeros(0)
     q_features = question_features(profile, candidates, features, logits,
-                                   unknown_term_share(profile, terms.idf), selector.uses_reader)
+                                   unknown_term_share(profile, index.term_idf), selector.uses_reader)
     selected = time.perf_counter()
     timings = {"retrieve": (retrieved - started) * 1000, "select": (selected - retrieved) * 1000,
                "reader": (read - retrieved) * 1000}

@@ -6,11 +6,8 @@ retrieval scores and corpus term statistics, so every feature is testable by han
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
-
-import numpy as np
 
 # Words that shape a question but say nothing about its topic (beyond bm25s' short list).
 QUESTION_WORDS = frozenset("""
@@ -175,12 +172,3 @@ def is_lead_in(text: str) -> bool:
 def is_fragment(text: str) -> bool:
     """A unit that cannot stand alone: opens with a pronoun, or is too short to say much."""
     return bool(_PRONOUN_START.match(text.strip())) or len(text.strip()) < 30
-
-
-def idf_table(doc_freq: np.ndarray, vocab: dict[str, int], n_docs: int) -> dict[str, float]:
-    """Lucene BM25 IDF for every vocabulary term: ln(1 + (N − df + 0.5) / (df + 0.5))."""
-    return {
-        term: math.log(1 + (n_docs - doc_freq[i] + 0.5) / (doc_freq[i] + 0.5))
-        for term, i in vocab.items()
-        if term and i < len(doc_freq)
-    }

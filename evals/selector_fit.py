@@ -112,9 +112,7 @@ def fit_selector(index: Index, questions: list[Question], questions_path: Path, 
                 oof_logits[i] = model.logits(scored.unit_features)
     final_unit = unit_model_without(None)
 
-    from app.answering import corpus_terms
-
-    idf = corpus_terms(index).idf
+    idf = index.term_idf
     q_rows, q_labels = [], []
     for i, (question, scored, labels) in enumerate(rows):
         logits = oof_logits[i]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -51,3 +52,19 @@ def bm25_scores(retriever, query: str) -> np.ndarray:
     if not known:
         return np.zeros(retriever.scores["num_docs"], dtype=np.float32)
     return retriever.get_scores(known).astype(np.float32)
+
+
+def idf_table(retriever) -> dict[str, float]:
+    """Lucene BM25 IDF of every (stemmed) vocabulary term: ln(1 + (N − df + 0.5) / (df + 0.5)).
+
+    Document frequencies are read off the index's sparse matrix (non-zeros per term column).
+    """
+    matrix = retriever.scores
+    doc_freq = np.diff(np.asarray(matrix["indptr"]))
+    n_docs = int(matrix["num_docs"])
+    vocab = retriever.vocab_dict
+    return {
+        term: math.log(1 + (n_docs - doc_freq[i] + 0.5) / (doc_freq[i] + 0.5))
+        for term, i in vocab.items()
+        if term and i < len(doc_freq)
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -24,7 +25,7 @@ from index.build import (
 from index.dense import dense_search, load_faiss
 from index.embedder import Embedder, load_embedder
 from index.fusion import convex_combination, reciprocal_rank_fusion, top_rows
-from index.lexical import bm25_scores, load_bm25
+from index.lexical import bm25_scores, idf_table, load_bm25
 from index.records import Filters, Hit, Unit
 from ingest.pipeline import CHUNKS_FILE, DOCUMENTS_FILE
 from ingest.records import Chunk, Document
@@ -97,6 +98,20 @@ class Index:
                     unit_vectors, faiss_index, bm25)
         index._unit_starts = _unit_lookup(units)
         return index
+
+    @cached_property
+    def term_idf(self) -> dict[str, float]:
+        """BM25 IDF of each stemmed term of the chunk collection."""
+        return idf_table(self.bm25)
+
+    @cached_property
+    def max_idf(self) -> float:
+        return max(self.term_idf.values(), default=1.0)
+
+    @cached_property
+    def avg_unit_words(self) -> float:
+        """Mean length of an answer unit in words, the length norm for unit-level BM25."""
+        return float(np.mean([len(u.text.split()) for u in self.units])) if self.units else 1.0
 
     def units_of(self, chunk: Chunk) -> list[int]:
         """Rows of the units that start inside `chunk`."""
