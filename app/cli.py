@@ -376,25 +376,26 @@ def verify(briefing, index_dir) -> None:
 @click.option("--mode", type=click.Choice(["dense", "bm25", "hybrid"]), default="hybrid")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the weights (default: the shipped app/selector.json, or "
-                   "app/selector-features-only.json with --no-reader).")
-@click.option("--no-reader", is_flag=True, help="Features only, without the reader's score.")
+                   "app/selector-reader.json with --reader).")
+@click.option("--reader/--no-reader", "with_reader", default=False,
+              help="Add the reader's score to the features.")
 @index_dir_option
-def train_selector(questions, k, mode, output, no_reader, index_dir) -> None:
+def train_selector(questions, k, mode, output, with_reader, index_dir) -> None:
     """Fit the answer selector's weights on a question set (cross-validated by question).
 
     Example: wbqa train-selector --questions evals/questions.jsonl
     """
-    from app.selector import FEATURES_ONLY_FILE, SELECTOR_FILE
+    from app.selector import READER_SELECTOR_FILE, SELECTOR_FILE
     from evals.questions import QUESTIONS_FILE, load_questions
     from evals.selector_fit import fit_selector
     from ingest.storage import atomic_write_text
 
     path = questions or QUESTIONS_FILE
     index = open_index(index_dir)
-    reader = None if no_reader else load_reader_or_fail()
+    reader = load_reader_or_fail() if with_reader else None
     selector, figures = fit_selector(index, load_questions(path), path, k=k, mode=mode,
                                      reader=reader)
-    target = output or (FEATURES_ONLY_FILE if no_reader else SELECTOR_FILE)
+    target = output or (READER_SELECTOR_FILE if with_reader else SELECTOR_FILE)
     atomic_write_text(target, json.dumps(selector.to_dict(), indent=1) + "\n")
     figures.pop("per_question", None)
     click.echo(f"wrote {target}; out-of-fold figures:")
@@ -528,7 +529,7 @@ def run_beir(beir_dir: Path, index_dir: Path, say) -> dict:
 
 def run_squad(squad_file: Path, index_dir: Path, limit: int, say) -> dict:
     from app.reader import load_reader
-    from app.selector import FEATURES_ONLY_FILE, Selector
+    from app.selector import READER_SELECTOR_FILE, Selector
     from evals.squad import load_squad, squad_items
     from evals.squad_eval import end_to_end, given_paragraph
     from index.embedder import load_embedder
@@ -540,13 +541,13 @@ def run_squad(squad_file: Path, index_dir: Path, limit: int, say) -> dict:
     embedder = load_embedder()
     held = squad_items(articles, held_out=True)
     selector = Selector.load()
-    reader = load_reader() if selector.uses_reader else None
-    features_only = Selector.load(FEATURES_ONLY_FILE) if FEATURES_ONLY_FILE.is_file() else None
-    paragraph = given_paragraph(held, embedder, selector, reader, features_only, limit=limit)
+    with_reader = Selector.load(READER_SELECTOR_FILE)
+    reader = load_reader()
+    paragraph = given_paragraph(held, embedder, with_reader, reader, selector, limit=limit)
     say(f"SQuAD held-out articles, given the paragraph ({min(limit, len(held))} questions): "
         + ", ".join(f"{k} {v:.3f}" for k, v in paragraph.items()))
     folder = index_dir.parent / "bench-squad-dev"
-    e2e = end_to_end(articles, folder, embedder, selector, reader, limit=limit // 2)
+    e2e = end_to_end(articles, folder, embedder, selector, None, limit=limit // 2)
     say("SQuAD end to end (all dev paragraphs indexed): "
         + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
                     for k, v in e2e.items()))

@@ -10,7 +10,7 @@ from pathlib import Path
 from app.answering import answer_question
 from app.reader import Reader, load_reader
 from app.records import Answer
-from app.selector import SELECTOR_FILE, Selector
+from app.selector import Selector, default_selector_path
 from index.build import UPLOADS_DIR, build_index
 from index.records import Filters, Hit
 from index.store import Index
@@ -50,7 +50,7 @@ class Engine:
              selector_path: Path | None = None, index: Index | None = None) -> Engine:
         """Load the index, the selector and (if the selector uses it) the reader, once."""
         index = index or Index.open(index_dir)
-        selector = Selector.load(selector_path or SELECTOR_FILE)
+        selector = Selector.load(selector_path or default_selector_path())
         reader = load_reader() if selector.uses_reader else None
         recorded = [Path(p) for p in index.manifest.get("sources", [])]
         return cls(index, selector, sources or recorded, reader)

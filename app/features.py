@@ -53,7 +53,10 @@ class QuestionProfile:
 
 
 def words(text: str) -> list[str]:
-    return [w.lower().strip(".'’-") for w in _WORD.findall(text)]
+    """Lower-cased words, typographic apostrophes unified and possessive 's dropped, so that
+    "Europe’s" in a source matches "Europe's" in a question."""
+    tokens = (w.lower().replace("’", "'") for w in _WORD.findall(text))
+    return [w.removesuffix("'s").strip(".'-") for w in tokens]
 
 
 def expected_answer_type(question: str) -> str:

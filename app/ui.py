@@ -18,11 +18,11 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 CONCURRENCY_LIMIT = 2
 UPLOAD_TYPES = [".pdf", ".html", ".htm", ".docx", ".md", ".txt"]
 EXAMPLES = [
-    "How many Rafale jets did Serbia order?",
-    "What is the budget of the European Defence Industry Programme?",
-    "When did Albania join NATO?",
-    "What does the report recommend on infrastructure funding?",
+    "How much is Serbia's Rafale contract worth?",
     "Which EU defence priorities do the Western Balkans' capabilities align with?",
+    "When did Albania join NATO?",
+    "How much did the EPF give Montenegro in February 2025?",
+    "Which cluster contains Chapter 31?",
 ]
 ALL_DOCUMENTS = "All documents"
 

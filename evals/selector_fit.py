@@ -155,8 +155,9 @@ def fit_selector(index: Index, questions: list[Question], questions_path: Path, 
         for (q, _, _), p, c in zip(rows, oof_scope, selected_correct)
     ]
     provenance = {
-        "command": f"wbqa train-selector --questions {questions_path} -k {k} --mode {mode}"
-                   + ("" if uses_reader else " --no-reader"),
+        "command": f"wbqa train-selector --questions {_display(questions_path)} -k {k} "
+                   f"--mode {mode}"
+                   + (" --reader" if uses_reader else ""),
         "reader_sha256": reader.manifest["sha256"] if uses_reader else None,
         "questions_sha256": hashlib.sha256(Path(questions_path).read_bytes()).hexdigest(),
         "questions": len(rows),
@@ -168,6 +169,14 @@ def fit_selector(index: Index, questions: list[Question], questions_path: Path, 
     }
     return (Selector(final_unit, final_scope, final_conf, threshold, provenance, uses_reader),
             {**figures, "per_question": per_question})
+
+
+def _display(path: Path) -> str:
+    """A path as a user would type it: relative to the working folder when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def choose_threshold(confidence: np.ndarray, answerable: np.ndarray, correct: np.ndarray) -> float:

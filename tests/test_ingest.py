@@ -271,3 +271,16 @@ def test_failed_reingest_keeps_the_previous_version(tiny_corpus, tmp_path):
     report = ingest_paths([tiny_corpus], show_progress=False, previous=load_previous(index_dir))
     assert "safe.txt" in {d.doc_id for d in report.documents}
     assert report.kept_previous == 1 and "previously ingested version is kept" in report.failures[0]
+
+
+def test_bundled_corpus_offsets_hold_for_every_chunk():
+    root = Path(__file__).resolve().parent.parent / "corpus"
+    report = ingest_paths([root], show_progress=False)
+    assert not report.failures and len(report.documents) == 23
+    documents = {d.doc_id: d for d in report.documents}
+    for chunk in report.chunks:
+        assert documents[chunk.doc_id].text[chunk.start:chunk.end] == chunk.text
+        assert chunk.n_tokens <= 200
+    report_doc = documents["report/europes-overlooked-allies.txt"]
+    assert report_doc.title.startswith("Europe's Overlooked Allies")
+    assert report_doc.authors == ("Ana Krstinovska", "Alessandro Marrone") and report_doc.year == 2025
