@@ -46,12 +46,20 @@ def gather_candidates(index: Index, hits: list[Hit], query_vector: np.ndarray) -
             text = document.text[start:end]
             first = index.units[row - 1] if start < unit.start else unit
             context = f"{document.title} {unit.section or ''} {unit.embed_text}"
-            candidates.append(Candidate(
-                unit_row=row, unit=unit, hit=hit, answer_start=start, answer_end=end,
-                answer_text=text, context=context,
-                unit_cos=float(index.unit_vectors[row] @ query_vector), chunk_cos=chunk_cos,
-                reader_text=reader_text(first, text),
-            ))
+            candidates.append(
+                Candidate(
+                    unit_row=row,
+                    unit=unit,
+                    hit=hit,
+                    answer_start=start,
+                    answer_end=end,
+                    answer_text=text,
+                    context=context,
+                    unit_cos=float(index.unit_vectors[row] @ query_vector),
+                    chunk_cos=chunk_cos,
+                    reader_text=reader_text(first, text),
+                )
+            )
     return candidates
 
 
@@ -85,8 +93,13 @@ def reader_text(first: Unit, answer_text: str) -> str:
 
 
 def score_question(
-    index: Index, selector: Selector, question: str, k: int = DEFAULT_PASSAGES,
-    mode: str = "hybrid", filters: Filters | None = None, reader: Reader | None = None,
+    index: Index,
+    selector: Selector,
+    question: str,
+    k: int = DEFAULT_PASSAGES,
+    mode: str = "hybrid",
+    filters: Filters | None = None,
+    reader: Reader | None = None,
 ) -> tuple[Scored, dict[str, float]]:
     """Retrieve, gather candidates, compute features and the selector's logits."""
     if selector.uses_reader and reader is None:
@@ -103,40 +116,65 @@ def score_question(
     read = time.perf_counter()
     features = unit_feature_matrix(profile, candidates, index.avg_unit_words, reader_scores)
     logits = selector.unit_model.logits(features) if len(candidates) else np.zeros(0)
-    q_features = question_features(profile, candidates, features, logits,
-                                   unknown_term_share(profile, index.term_idf), selector.uses_reader)
+    q_features = question_features(
+        profile,
+        candidates,
+        features,
+        logits,
+        unknown_term_share(profile, index.term_idf),
+        selector.uses_reader,
+    )
     selected = time.perf_counter()
-    timings = {"retrieve": (retrieved - started) * 1000, "select": (selected - retrieved) * 1000,
-               "reader": (read - retrieved) * 1000}
+    timings = {
+        "retrieve": (retrieved - started) * 1000,
+        "select": (selected - retrieved) * 1000,
+        "reader": (read - retrieved) * 1000,
+    }
     return Scored(profile, hits, candidates, features, logits, q_features), timings
 
 
-def make_citation(index: Index, n: int, hit: Hit, span: tuple[int, int] | None,
-                  section: str | None = None) -> Citation:
+def make_citation(
+    index: Index, n: int, hit: Hit, span: tuple[int, int] | None, section: str | None = None
+) -> Citation:
     """Cite `hit`; `section` (the quoted unit's heading) is more precise than the chunk's."""
     document = index.documents[hit.doc_id]
     return Citation(
-        n=n, doc_id=hit.doc_id, title=document.title, authors=document.authors,
-        publisher=document.publisher, year=document.year,
-        url=document.urls[0] if document.urls else None, page=hit.page,
+        n=n,
+        doc_id=hit.doc_id,
+        title=document.title,
+        authors=document.authors,
+        publisher=document.publisher,
+        year=document.year,
+        url=document.urls[0] if document.urls else None,
+        page=hit.page,
         section=section or hit.section,
-        start=hit.start, end=hit.end,
-        answer_start=span[0] if span else None, answer_end=span[1] if span else None,
-        passage=hit.text, score=hit.score,
+        start=hit.start,
+        end=hit.end,
+        answer_start=span[0] if span else None,
+        answer_end=span[1] if span else None,
+        passage=hit.text,
+        score=hit.score,
     )
 
 
 def check_quote(index: Index, citation: Citation, quote: str) -> None:
     """The invariant: the quote is exactly the cited document's text at the cited offsets."""
     text = index.documents[citation.doc_id].text
-    if text[citation.answer_start:citation.answer_end] != quote:
-        raise QuoteMismatch(f"quote does not match {citation.doc_id} at "
-                            f"{citation.answer_start}:{citation.answer_end}")
+    if text[citation.answer_start : citation.answer_end] != quote:
+        raise QuoteMismatch(
+            f"quote does not match {citation.doc_id} at "
+            f"{citation.answer_start}:{citation.answer_end}"
+        )
 
 
 def answer_question(
-    index: Index, selector: Selector, question: str, k: int = DEFAULT_PASSAGES,
-    mode: str = "hybrid", filters: Filters | None = None, reader: Reader | None = None,
+    index: Index,
+    selector: Selector,
+    question: str,
+    k: int = DEFAULT_PASSAGES,
+    mode: str = "hybrid",
+    filters: Filters | None = None,
+    reader: Reader | None = None,
 ) -> Answer:
     """The best verbatim answer with citations, or an abstention showing the closest passages."""
     started = time.perf_counter()
@@ -144,14 +182,16 @@ def answer_question(
     in_scope = selector.in_scope(scored.question_features)
     confidence = selector.confidence(scored.question_features)
     if not scored.candidates or in_scope < selector.threshold:
-        citations = tuple(make_citation(index, n, hit, None)
-                          for n, hit in enumerate(scored.hits[:3], start=1))
+        citations = tuple(
+            make_citation(index, n, hit, None) for n, hit in enumerate(scored.hits[:3], start=1)
+        )
         timings["total"] = (time.perf_counter() - started) * 1000
         return Answer(question, None, min(confidence, in_scope), citations, (), timings)
     order = selector.order(scored.logits)
     best = scored.candidates[order[0]]
-    citations = [make_citation(index, 1, best.hit, (best.answer_start, best.answer_end),
-                               best.unit.section)]
+    citations = [
+        make_citation(index, 1, best.hit, (best.answer_start, best.answer_end), best.unit.section)
+    ]
     check_quote(index, citations[0], best.answer_text)
     alternatives = []
     used_chunks = {best.hit.chunk_id}
@@ -167,12 +207,17 @@ def answer_question(
                 continue
             used_chunks.add(candidate.hit.chunk_id)
             used_spans.add((candidate.hit.doc_id, candidate.answer_start))
-            citation = make_citation(index, len(citations) + 1, candidate.hit,
-                                     (candidate.answer_start, candidate.answer_end),
-                                     candidate.unit.section)
+            citation = make_citation(
+                index,
+                len(citations) + 1,
+                candidate.hit,
+                (candidate.answer_start, candidate.answer_end),
+                candidate.unit.section,
+            )
             check_quote(index, citation, candidate.answer_text)
             citations.append(citation)
             alternatives.append(Alternative(candidate.answer_text, citation))
     timings["total"] = (time.perf_counter() - started) * 1000
-    return Answer(question, best.answer_text, confidence, tuple(citations), tuple(alternatives),
-                  timings)
+    return Answer(
+        question, best.answer_text, confidence, tuple(citations), tuple(alternatives), timings
+    )

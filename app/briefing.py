@@ -40,8 +40,10 @@ def block_quote(text: str) -> str:
 
 
 def quote_marker(citation: Citation) -> str:
-    return (f'<!-- wbqa-quote doc="{citation.doc_id}" start={citation.answer_start} '
-            f'end={citation.answer_end} -->')
+    return (
+        f'<!-- wbqa-quote doc="{citation.doc_id}" start={citation.answer_start} '
+        f"end={citation.answer_end} -->"
+    )
 
 
 def answer_markdown(answer: Answer, footnote: int = 1) -> str:
@@ -49,14 +51,21 @@ def answer_markdown(answer: Answer, footnote: int = 1) -> str:
     if answer.abstained:
         return f"*{ABSTAIN_MESSAGE}*"
     citation = answer.citations[0]
-    return (f"{block_quote(answer.answer)} [^{footnote}]\n{quote_marker(citation)}\n\n"
-            f"[^{footnote}]: {source_line(citation)}")
+    return (
+        f"{block_quote(answer.answer)} [^{footnote}]\n{quote_marker(citation)}\n\n"
+        f"[^{footnote}]: {source_line(citation)}"
+    )
 
 
 def briefing_markdown(answers: list[Answer], title: str) -> str:
     """One briefing: every answered question with its quote, open questions, bibliography."""
-    lines = [f"# {title}", "", f"*Prepared with wbqa on {date.today().isoformat()}. "
-             "Every quotation is verbatim from the cited source.*", ""]
+    lines = [
+        f"# {title}",
+        "",
+        f"*Prepared with wbqa on {date.today().isoformat()}. "
+        "Every quotation is verbatim from the cited source.*",
+        "",
+    ]
     footnotes: list[str] = []
     sources: dict[str, Citation] = {}
     open_questions = [a.question for a in answers if a.abstained]
@@ -65,9 +74,15 @@ def briefing_markdown(answers: list[Answer], title: str) -> str:
         footnote = len(footnotes) + 1
         footnotes.append(f"[^{footnote}]: {source_line(citation)}")
         sources.setdefault(citation.doc_id, citation)
-        lines += [f"## {number}. {answer.question}", "", f"{block_quote(answer.answer)} "
-                  f"[^{footnote}]", quote_marker(citation), "",
-                  f"Confidence: {answer.confidence:.2f}", ""]
+        lines += [
+            f"## {number}. {answer.question}",
+            "",
+            f"{block_quote(answer.answer)} [^{footnote}]",
+            quote_marker(citation),
+            "",
+            f"Confidence: {answer.confidence:.2f}",
+            "",
+        ]
     if open_questions:
         lines += ["## Open questions", "", "The sources do not answer these:", ""]
         lines += [f"- {q}" for q in open_questions] + [""]
@@ -105,8 +120,9 @@ def parse_quotes(markdown: str) -> list[BriefingQuote]:
             cursor -= 1
         text = "\n".join(body)
         text = re.sub(r" \[\^\d+\]$", "", text)
-        quotes.append(BriefingQuote(match["doc"], int(match["start"]), int(match["end"]), text,
-                                    cursor + 2))
+        quotes.append(
+            BriefingQuote(match["doc"], int(match["start"]), int(match["end"]), text, cursor + 2)
+        )
     return quotes
 
 
@@ -123,17 +139,24 @@ def verify_quotes(documents: dict, quotes: list[BriefingQuote]) -> list[QuoteChe
     for quote in quotes:
         document = documents.get(quote.doc_id)
         if document is None:
-            checks.append(QuoteCheck(quote, False, f"document '{quote.doc_id}' is no longer in "
-                                                   "the index"))
+            checks.append(
+                QuoteCheck(quote, False, f"document '{quote.doc_id}' is no longer in the index")
+            )
             continue
-        current = document.text[quote.start:quote.end]
+        current = document.text[quote.start : quote.end]
         if current == quote.text:
             checks.append(QuoteCheck(quote, True, "matches"))
         elif quote.text and quote.text in document.text:
             moved = document.text.index(quote.text)
-            checks.append(QuoteCheck(quote, False, f"text still in '{quote.doc_id}' but moved to "
-                                                   f"offset {moved}"))
+            checks.append(
+                QuoteCheck(
+                    quote, False, f"text still in '{quote.doc_id}' but moved to offset {moved}"
+                )
+            )
         else:
-            checks.append(QuoteCheck(quote, False, f"does not match '{quote.doc_id}' at "
-                                                   f"{quote.start}:{quote.end}"))
+            checks.append(
+                QuoteCheck(
+                    quote, False, f"does not match '{quote.doc_id}' at {quote.start}:{quote.end}"
+                )
+            )
     return checks

@@ -15,19 +15,34 @@ from index.build import DEFAULT_INDEX_DIR, INDEX_DIR_ENV
 DEFAULT_CORPUS = Path("corpus")
 
 index_dir_option = click.option(
-    "--index-dir", type=click.Path(path_type=Path), envvar=INDEX_DIR_ENV,
-    default=DEFAULT_INDEX_DIR, show_default=True,
+    "--index-dir",
+    type=click.Path(path_type=Path),
+    envvar=INDEX_DIR_ENV,
+    default=DEFAULT_INDEX_DIR,
+    show_default=True,
     help=f"Index folder (or set {INDEX_DIR_ENV}).",
 )
 model_option = click.option(
-    "--model", envvar="WBQA_MODEL", default=None,
+    "--model",
+    envvar="WBQA_MODEL",
+    default=None,
     help="Local sentence-transformers folder (or set WBQA_MODEL); default: bundled MiniLM.",
 )
 chunk_options = [
-    click.option("--chunk-tokens", type=int, default=160, show_default=True,
-                 help="Target chunk size in model tokens."),
-    click.option("--overlap-tokens", type=int, default=32, show_default=True,
-                 help="Overlap between chunks in model tokens."),
+    click.option(
+        "--chunk-tokens",
+        type=int,
+        default=160,
+        show_default=True,
+        help="Target chunk size in model tokens.",
+    ),
+    click.option(
+        "--overlap-tokens",
+        type=int,
+        default=32,
+        show_default=True,
+        help="Overlap between chunks in model tokens.",
+    ),
 ]
 
 
@@ -73,8 +88,9 @@ def ingest(paths, index_dir, model, chunk_tokens, overlap_tokens, stats) -> None
     from ingest.pipeline import ingest_paths, load_previous, write_ingest
 
     settings = chunk_settings(chunk_tokens, overlap_tokens)
-    report = ingest_paths(list(paths) or [DEFAULT_CORPUS], settings, model,
-                          load_previous(index_dir))
+    report = ingest_paths(
+        list(paths) or [DEFAULT_CORPUS], settings, model, load_previous(index_dir)
+    )
     if report.documents:
         write_ingest(index_dir, report)
     print_ingest_messages(report)
@@ -114,7 +130,9 @@ def print_stats(documents, chunks) -> None:
     for chunk in chunks:
         per_doc[chunk.doc_id] += 1
     for document in sorted(documents, key=lambda d: d.doc_id):
-        click.echo(f"  {document.doc_id:<50} {per_doc[document.doc_id]:>4} chunks  {document.title[:60]}")
+        click.echo(
+            f"  {document.doc_id:<50} {per_doc[document.doc_id]:>4} chunks  {document.title[:60]}"
+        )
 
 
 @cli.command("index")
@@ -122,15 +140,26 @@ def print_stats(documents, chunks) -> None:
 @index_dir_option
 @model_option
 @with_chunk_options
-@click.option("--faiss", "faiss_kind", type=click.Choice(["auto", "flat", "hnsw", "ivfpq"]),
-              default="auto", show_default=True, help="FAISS index type.")
+@click.option(
+    "--faiss",
+    "faiss_kind",
+    type=click.Choice(["auto", "flat", "hnsw", "ivfpq"]),
+    default="auto",
+    show_default=True,
+    help="FAISS index type.",
+)
 def index_command(paths, index_dir, model, chunk_tokens, overlap_tokens, faiss_kind) -> None:
     """Ingest (if needed), embed and build the search index.
 
     Example: wbqa index corpus/
     """
-    report = run_build(list(paths) or [DEFAULT_CORPUS], index_dir, model,
-                       chunk_settings(chunk_tokens, overlap_tokens), faiss_kind)
+    report = run_build(
+        list(paths) or [DEFAULT_CORPUS],
+        index_dir,
+        model,
+        chunk_settings(chunk_tokens, overlap_tokens),
+        faiss_kind,
+    )
     if report.ingest.failures:
         sys.exit(1)
 
@@ -209,11 +238,15 @@ def make_filters(doc_prefix, topic, title_contains):
 @cli.command()
 @click.argument("query", required=False)
 @click.option("-k", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("--mode", type=click.Choice(["dense", "bm25", "hybrid"]), default="hybrid",
-              show_default=True)
+@click.option(
+    "--mode", type=click.Choice(["dense", "bm25", "hybrid"]), default="hybrid", show_default=True
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-@click.option("--batch", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="File of queries: one per line, or JSONL with a 'question' field.")
+@click.option(
+    "--batch",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="File of queries: one per line, or JSONL with a 'question' field.",
+)
 @with_filter_options
 @index_dir_option
 def search(query, k, mode, as_json, batch, doc_prefix, topic, title_contains, index_dir) -> None:
@@ -229,8 +262,11 @@ def search(query, k, mode, as_json, batch, doc_prefix, topic, title_contains, in
     for text in queries:
         hits = index.search(text, k=k, mode=mode, filters=filters)
         if batch or as_json:
-            click.echo(json.dumps({"query": text, "hits": [public_hit(h) for h in hits]},
-                                  ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {"query": text, "hits": [public_hit(h) for h in hits]}, ensure_ascii=False
+                )
+            )
             continue
         for hit in hits:
             where = f"p. {hit.page}" if hit.page else (hit.section or "")
@@ -283,19 +319,34 @@ def print_answer_text(answer) -> None:
 
 @cli.command()
 @click.argument("question", required=False)
-@click.option("-k", type=click.IntRange(min=1, max=50), default=5, show_default=True,
-              help="Passages to read the answer from.")
-@click.option("--mode", type=click.Choice(["dense", "bm25", "hybrid"]), default="hybrid",
-              show_default=True)
+@click.option(
+    "-k",
+    type=click.IntRange(min=1, max=50),
+    default=5,
+    show_default=True,
+    help="Passages to read the answer from.",
+)
+@click.option(
+    "--mode", type=click.Choice(["dense", "bm25", "hybrid"]), default="hybrid", show_default=True
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per answer.")
-@click.option("--format", "output_format", type=click.Choice(["text", "markdown"]),
-              default="text", show_default=True)
-@click.option("--batch", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="File of questions: one per line, or JSONL with a 'question' field.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--batch",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="File of questions: one per line, or JSONL with a 'question' field.",
+)
 @with_filter_options
 @index_dir_option
-def ask(question, k, mode, as_json, output_format, batch, doc_prefix, topic, title_contains,
-        index_dir) -> None:
+def ask(
+    question, k, mode, as_json, output_format, batch, doc_prefix, topic, title_contains, index_dir
+) -> None:
     """Answer a question with a sentence quoted from the sources, and its citations.
 
     Example: wbqa ask "How many Rafale jets did Serbia order?" --format markdown
@@ -324,8 +375,13 @@ def ask(question, k, mode, as_json, output_format, batch, doc_prefix, topic, tit
 
 @cli.command()
 @click.argument("questions_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Markdown file to write.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Markdown file to write.",
+)
 @click.option("--title", default=None, help="Briefing title (default: from the file name).")
 @click.option("-k", type=click.IntRange(min=1, max=50), default=5, show_default=True)
 @index_dir_option
@@ -370,15 +426,28 @@ def verify(briefing, index_dir) -> None:
 
 
 @cli.command("train-selector")
-@click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="Question set (default: the project's evals/questions.jsonl).")
+@click.option(
+    "--questions",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Question set (default: the project's evals/questions.jsonl).",
+)
 @click.option("-k", type=int, default=5, show_default=True)
 @click.option("--mode", type=click.Choice(["dense", "bm25", "hybrid"]), default="hybrid")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the weights (default: the shipped app/selector.json, or "
-                   "app/selector-reader.json with --reader).")
-@click.option("--reader/--no-reader", "with_reader", default=False,
-              help="Add the reader's score to the features.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the weights (default: the shipped app/selector.json, or "
+    "app/selector-reader.json with --reader).",
+)
+@click.option(
+    "--reader/--no-reader",
+    "with_reader",
+    default=False,
+    help="Add the reader's score to the features.",
+)
 @index_dir_option
 def train_selector(questions, k, mode, output, with_reader, index_dir) -> None:
     """Fit the answer selector's weights on a question set (cross-validated by question).
@@ -393,8 +462,9 @@ def train_selector(questions, k, mode, output, with_reader, index_dir) -> None:
     path = questions or QUESTIONS_FILE
     index = open_index(index_dir)
     reader = load_reader_or_fail() if with_reader else None
-    selector, figures = fit_selector(index, load_questions(path), path, k=k, mode=mode,
-                                     reader=reader)
+    selector, figures = fit_selector(
+        index, load_questions(path), path, k=k, mode=mode, reader=reader
+    )
     target = output or (READER_SELECTOR_FILE if with_reader else SELECTOR_FILE)
     atomic_write_text(target, json.dumps(selector.to_dict(), indent=1) + "\n")
     figures.pop("per_question", None)
@@ -405,11 +475,19 @@ def train_selector(questions, k, mode, output, with_reader, index_dir) -> None:
 
 @cli.command()
 @index_dir_option
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to bind; 0.0.0.0 exposes the app to your network.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind; 0.0.0.0 exposes the app to your network.",
+)
 @click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True)
-@click.option("--auth", envvar="WBQA_AUTH", default=None,
-              help="USER:PASS required to open the page (or set WBQA_AUTH).")
+@click.option(
+    "--auth",
+    envvar="WBQA_AUTH",
+    default=None,
+    help="USER:PASS required to open the page (or set WBQA_AUTH).",
+)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def serve(index_dir, host, port, auth, paths) -> None:
     """Open the app; builds the index of PATHS (default corpus/) first if there is none.
@@ -430,31 +508,64 @@ def serve(index_dir, host, port, auth, paths) -> None:
         click.echo(f"no index at {index_dir}; building it from {', '.join(map(str, sources))}")
         run_build(sources, index_dir, None)
     engine = open_engine(index_dir, [Path(p).resolve() for p in paths] or None)
-    click.echo(f"wbqa is serving {len(engine.index.documents)} documents at "
-               f"http://{host}:{port}")
+    click.echo(f"wbqa is serving {len(engine.index.documents)} documents at http://{host}:{port}")
     serve_page(engine, host, port, credentials)
 
 
 @cli.command("eval")
-@click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="Question set (default: the project's evals/questions.jsonl).")
-@click.option("--mode", type=click.Choice(["dense", "bm25", "hybrid", "all"]), default="all",
-              show_default=True, help="Retrieval mode; `all` also runs the ablations.")
-@click.option("-k", type=click.IntRange(min=1, max=50), default=5, show_default=True,
-              help="Passages the answer is read from.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for report.md, failures.md, PNG plots and results.json.")
+@click.option(
+    "--questions",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Question set (default: the project's evals/questions.jsonl).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["dense", "bm25", "hybrid", "all"]),
+    default="all",
+    show_default=True,
+    help="Retrieval mode; `all` also runs the ablations.",
+)
+@click.option(
+    "-k",
+    type=click.IntRange(min=1, max=50),
+    default=5,
+    show_default=True,
+    help="Passages the answer is read from.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for report.md, failures.md, PNG plots and results.json.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print all figures as one JSON object.")
-@click.option("--beir", "beir_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default=None, help="Also run a BEIR-format benchmark folder (e.g. SciFact).")
-@click.option("--squad", "squad_file", type=click.Path(exists=True, dir_okay=False,
-              path_type=Path), default=None, help="Also run SQuAD v1.1 dev (held-out articles).")
-@click.option("--limit", type=click.IntRange(min=10), default=1000, show_default=True,
-              help="SQuAD questions per setting (sampled with a fixed seed).")
+@click.option(
+    "--beir",
+    "beir_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Also run a BEIR-format benchmark folder (e.g. SciFact).",
+)
+@click.option(
+    "--squad",
+    "squad_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Also run SQuAD v1.1 dev (held-out articles).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=10),
+    default=1000,
+    show_default=True,
+    help="SQuAD questions per setting (sampled with a fixed seed).",
+)
 @click.option("--no-questions", is_flag=True, help="Skip the project question set.")
 @index_dir_option
-def eval_command(questions, mode, k, out, as_json, beir_dir, squad_file, limit, no_questions,
-                 index_dir) -> None:
+def eval_command(
+    questions, mode, k, out, as_json, beir_dir, squad_file, limit, no_questions, index_dir
+) -> None:
     """Measure retrieval and answers on a question set, and on public benchmarks.
 
     Example: wbqa eval --mode all --out eval-out --beir ../shared/benchmarks/scifact
@@ -475,18 +586,30 @@ def eval_command(questions, mode, k, out, as_json, beir_dir, squad_file, limit, 
             run_build([DEFAULT_CORPUS], index_dir, None)
         open_index(index_dir)
         modes = ["dense", "bm25", "hybrid", "hybrid-convex"] if mode == "all" else [mode]
-        results["question_set"] = evaluate_question_set(index_dir, question_set, modes, k, out,
-                                                        ablation=mode == "all")
+        results["question_set"] = evaluate_question_set(
+            index_dir, question_set, modes, k, out, ablation=mode == "all"
+        )
         say(markdown_table(results["question_set"]["retrieval"], RETRIEVAL_COLUMNS))
         say("")
         say(markdown_table(results["question_set"]["answers"], ANSWER_COLUMNS))
         if "chunk_sizes" in results["question_set"]:
             say("")
-            say(markdown_table(results["question_set"]["chunk_sizes"],
-                               ["config", "answer_recall@5", "doc_ndcg@10", "answer_hit_rate",
-                                "abstain_recall"]))
-        say(f"\n{len(results['question_set']['failures'])} failures"
-            + (f"; report in {out}" if out else ""))
+            say(
+                markdown_table(
+                    results["question_set"]["chunk_sizes"],
+                    [
+                        "config",
+                        "answer_recall@5",
+                        "doc_ndcg@10",
+                        "answer_hit_rate",
+                        "abstain_recall",
+                    ],
+                )
+            )
+        say(
+            f"\n{len(results['question_set']['failures'])} failures"
+            + (f"; report in {out}" if out else "")
+        )
     if beir_dir is not None:
         results["beir"] = run_beir(beir_dir, index_dir, say)
     if squad_file is not None:
@@ -515,12 +638,25 @@ def run_beir(beir_dir: Path, index_dir: Path, say) -> dict:
     say(f"{name}: {len(corpus)} documents, {len(queries)} test queries; index at {folder}")
     index = index_beir(corpus, folder, load_embedder(), ChunkSettings())
     figures = evaluate_beir(index, queries, qrels, ["bm25", "dense", "hybrid"])
-    rows = [{"system": f"wbqa {mode}", "ndcg@10": v["ndcg@10"], "recall@100": v["recall@100"],
-             "ms/query": v["ms_per_query"]} for mode, v in figures.items()]
+    rows = [
+        {
+            "system": f"wbqa {mode}",
+            "ndcg@10": v["ndcg@10"],
+            "recall@100": v["recall@100"],
+            "ms/query": v["ms_per_query"],
+        }
+        for mode, v in figures.items()
+    ]
     if name == "scifact":
-        rows += [{"system": f"published: {label}", "ndcg@10": ndcg,
-                  "recall@100": recall if recall is not None else "–", "ms/query": "–"}
-                 for label, ndcg, recall in PUBLISHED_SCIFACT]
+        rows += [
+            {
+                "system": f"published: {label}",
+                "ndcg@10": ndcg,
+                "recall@100": recall if recall is not None else "–",
+                "ms/query": "–",
+            }
+            for label, ndcg, recall in PUBLISHED_SCIFACT
+        ]
     from evals.report import markdown_table
 
     say(markdown_table(rows, ["system", "ndcg@10", "recall@100", "ms/query"]))
@@ -544,22 +680,35 @@ def run_squad(squad_file: Path, index_dir: Path, limit: int, say) -> dict:
     with_reader = Selector.load(READER_SELECTOR_FILE)
     reader = load_reader()
     paragraph = given_paragraph(held, embedder, with_reader, reader, selector, limit=limit)
-    say(f"SQuAD held-out articles, given the paragraph ({min(limit, len(held))} questions): "
-        + ", ".join(f"{k} {v:.3f}" for k, v in paragraph.items()))
+    say(
+        f"SQuAD held-out articles, given the paragraph ({min(limit, len(held))} questions): "
+        + ", ".join(f"{k} {v:.3f}" for k, v in paragraph.items())
+    )
     folder = index_dir.parent / "bench-squad-dev"
     e2e = end_to_end(articles, folder, embedder, selector, None, limit=limit // 2)
-    say("SQuAD end to end (all dev paragraphs indexed): "
-        + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
-                    for k, v in e2e.items()))
+    say(
+        "SQuAD end to end (all dev paragraphs indexed): "
+        + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in e2e.items())
+    )
     return {"given_paragraph": paragraph, "end_to_end": e2e}
 
 
 @cli.command("train-reader")
-@click.option("--squad", "squad_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=Path("../shared/benchmarks/squad-v1.1/dev-v1.1.json"), show_default=True,
-              help="SQuAD v1.1 JSON (read in place, never copied).")
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Reader folder to write (default: the shipped app/reader/).")
+@click.option(
+    "--squad",
+    "squad_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=Path("../shared/benchmarks/squad-v1.1/dev-v1.1.json"),
+    show_default=True,
+    help="SQuAD v1.1 JSON (read in place, never copied).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Reader folder to write (default: the shipped app/reader/).",
+)
 @click.option("--max-pairs", type=click.IntRange(min=8), default=24_000, show_default=True)
 @click.option("--epochs", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--eval-questions", type=click.IntRange(min=1), default=1_000, show_default=True)

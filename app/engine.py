@@ -46,8 +46,13 @@ class Engine:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def open(cls, index_dir: Path, sources: list[Path] | None = None,
-             selector_path: Path | None = None, index: Index | None = None) -> Engine:
+    def open(
+        cls,
+        index_dir: Path,
+        sources: list[Path] | None = None,
+        selector_path: Path | None = None,
+        index: Index | None = None,
+    ) -> Engine:
         """Load the index, the selector and (if the selector uses it) the reader, once."""
         index = index or Index.open(index_dir)
         selector = Selector.load(selector_path or default_selector_path())
@@ -55,13 +60,16 @@ class Engine:
         recorded = [Path(p) for p in index.manifest.get("sources", [])]
         return cls(index, selector, sources or recorded, reader)
 
-    def ask(self, question: str, k: int = 5, mode: str = "hybrid",
-            filters: Filters | None = None) -> Answer:
-        return answer_question(self.index, self.selector, question, k=k, mode=mode,
-                               filters=filters, reader=self.reader)
+    def ask(
+        self, question: str, k: int = 5, mode: str = "hybrid", filters: Filters | None = None
+    ) -> Answer:
+        return answer_question(
+            self.index, self.selector, question, k=k, mode=mode, filters=filters, reader=self.reader
+        )
 
-    def search(self, query: str, k: int = 10, mode: str = "hybrid",
-               filters: Filters | None = None) -> list[Hit]:
+    def search(
+        self, query: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None
+    ) -> list[Hit]:
         return self.index.search(query, k=k, mode=mode, filters=filters)
 
     def add_files(self, files: list[tuple[str, bytes]]) -> UploadResult:
@@ -77,11 +85,15 @@ class Engine:
             name = safe_file_name(original)
             suffix = Path(name).suffix
             if suffix not in LOADERS:
-                result.errors.append(f"{original}: unsupported file type '{suffix}'; upload "
-                                     "PDF, HTML, DOCX, Markdown or text")
+                result.errors.append(
+                    f"{original}: unsupported file type '{suffix}'; upload "
+                    "PDF, HTML, DOCX, Markdown or text"
+                )
             elif len(data) > limit:
-                result.errors.append(f"{original}: {len(data) / 2**20:.0f} MB is over the "
-                                     f"{limit / 2**20:.0f} MB limit")
+                result.errors.append(
+                    f"{original}: {len(data) / 2**20:.0f} MB is over the "
+                    f"{limit / 2**20:.0f} MB limit"
+                )
             elif not data.strip():
                 result.errors.append(f"{original}: empty file")
             else:
@@ -91,8 +103,12 @@ class Engine:
         with self.lock:
             for _, name, data in accepted:
                 atomic_write_bytes(uploads / name, data)
-            report = build_index(self.sources, self.index.index_dir, show_progress=False,
-                                 embedder=self.index.embedder)
+            report = build_index(
+                self.sources,
+                self.index.index_dir,
+                show_progress=False,
+                embedder=self.index.embedder,
+            )
             failures = {line.split(":", 1)[0]: line for line in report.ingest.failures}
             for original, name, _ in accepted:
                 failure = next((m for p, m in failures.items() if p.endswith("/" + name)), None)
@@ -102,7 +118,11 @@ class Engine:
                 else:
                     result.added.append(f"{UPLOADS_DIR}/{name}")
             if result.errors:
-                build_index(self.sources, self.index.index_dir, show_progress=False,
-                            embedder=self.index.embedder)
+                build_index(
+                    self.sources,
+                    self.index.index_dir,
+                    show_progress=False,
+                    embedder=self.index.embedder,
+                )
             self.index = Index.open(self.index.index_dir, embedder=self.index.embedder)
         return result

@@ -10,26 +10,39 @@ import re
 from dataclasses import dataclass
 
 # Words that shape a question but say nothing about its topic (beyond bm25s' short list).
-QUESTION_WORDS = frozenset("""
+QUESTION_WORDS = frozenset(
+    """
 a an the and or of to in on for by with from at as is are was were be been being do does did
 what which who whom whose when where why how many much long large big old far often
 there this that these those it its their his her they them he she we you i me my our your
 has have had can could should would will shall may might must not no yes any some all about
 into over under than then so such per according give given tell name list say said
-""".split())
+""".split()
+)
 
 _WORD = re.compile(r"[\w][\w'’.-]*\w|\w", re.UNICODE)
-_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                     r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|half|"
-                     r"quarter)\b", re.IGNORECASE)
-_AMOUNT = re.compile(r"[€$£]|\b(?:EUR|USD|KM|MKD|RSD|dinars?|leks?|euros?|dollars?)\b|%|"
-                     r"\bper ?cent\b", re.IGNORECASE)
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|half|"
+    r"quarter)\b",
+    re.IGNORECASE,
+)
+_AMOUNT = re.compile(
+    r"[€$£]|\b(?:EUR|USD|KM|MKD|RSD|dinars?|leks?|euros?|dollars?)\b|%|"
+    r"\bper ?cent\b",
+    re.IGNORECASE,
+)
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
-_MONTH = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|"
-                    r"November|December|spring|summer|autumn|winter|quarter)\b", re.IGNORECASE)
+_MONTH = re.compile(
+    r"\b(?:January|February|March|April|May|June|July|August|September|October|"
+    r"November|December|spring|summer|autumn|winter|quarter)\b",
+    re.IGNORECASE,
+)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zà-ž]+(?:\s+[A-Z][\w-]+)+")
-_PRONOUN_START = re.compile(r"^(?:[-*•]\s+)?(?:It|Its|This|These|That|Those|They|Their|He|She|"
-                            r"His|Her|Such|The same|Both|Each|Of this|Of these)\b")
+_PRONOUN_START = re.compile(
+    r"^(?:[-*•]\s+)?(?:It|Its|This|These|That|Those|They|Their|He|She|"
+    r"His|Her|Such|The same|Both|Each|Of this|Of these)\b"
+)
 
 ANSWER_TYPES = ("amount", "number", "date", "name", "none")
 
@@ -60,7 +73,7 @@ def words(text: str) -> list[str]:
 
 
 def expected_answer_type(question: str) -> str:
-    """The answer type the wh-word and its head noun ask for (English rules, most specific first)."""
+    """The answer type that the wh-word and its head noun ask for (most specific rule first)."""
     q = question.lower()
     if re.search(r"\bhow (?:much|large|big|expensive)\b", q):
         return "amount"
@@ -68,14 +81,20 @@ def expected_answer_type(question: str) -> str:
         return "number"
     if re.search(r"\bwhen\b|\b(?:what|which) (?:year|date|month|day)\b|\bby when\b", q):
         return "date"
-    if re.search(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhere\b|\b(?:which|what) (?:person|minister|"
-                 r"commissioner|official|leader|president|author|company|companies|firm|firms|"
-                 r"country|countries|states?|member states?|city|town|port|ports|region|base|"
-                 r"newspaper|organisation|organization|institute|think[- ]tank)\b", q):
+    if re.search(
+        r"\bwho\b|\bwhom\b|\bwhose\b|\bwhere\b|\b(?:which|what) (?:person|minister|"
+        r"commissioner|official|leader|president|author|company|companies|firm|firms|"
+        r"country|countries|states?|member states?|city|town|port|ports|region|base|"
+        r"newspaper|organisation|organization|institute|think[- ]tank)\b",
+        q,
+    ):
         return "name"
-    if re.search(r"\b(?:budget|cost|costs|worth|spend|spent|spending|price|funding|allocation|"
-                 r"envelope|share|percentage|rate|threshold|value|amount|range|population|salary|"
-                 r"capacity|output|production|size|strength|maturity)\b", q):
+    if re.search(
+        r"\b(?:budget|cost|costs|worth|spend|spent|spending|price|funding|allocation|"
+        r"envelope|share|percentage|rate|threshold|value|amount|range|population|salary|"
+        r"capacity|output|production|size|strength|maturity)\b",
+        q,
+    ):
         return "amount"
     return "none"
 
@@ -106,8 +125,11 @@ def profile_question(question: str, idf: dict[str, float], default_idf: float) -
         terms[word] = idf.get(stem(word), default_idf)
     numbers = frozenset(w for w in terms if any(c.isdigit() for c in w))
     tokens = _WORD.findall(question)
-    names = frozenset(stem(t) for t in tokens[1:] if t[:1].isupper() and t.lower() not in
-                      QUESTION_WORDS and len(t) > 1)
+    names = frozenset(
+        stem(t)
+        for t in tokens[1:]
+        if t[:1].isupper() and t.lower() not in QUESTION_WORDS and len(t) > 1
+    )
     return QuestionProfile(terms, expected_answer_type(question), numbers, names)
 
 
@@ -151,8 +173,9 @@ def coverage(profile: QuestionProfile, text: str) -> float:
     return hit / total if total else 0.0
 
 
-def bm25_unit_score(profile: QuestionProfile, text: str, avg_len: float,
-                    k1: float = 1.2, b: float = 0.75) -> float:
+def bm25_unit_score(
+    profile: QuestionProfile, text: str, avg_len: float, k1: float = 1.2, b: float = 0.75
+) -> float:
     """BM25 of a short unit with corpus IDF (Robertson & Zaragoza 2009, Lucene variant)."""
     tokens = [stem(w) for w in words(text)]
     if not tokens:

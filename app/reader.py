@@ -47,10 +47,18 @@ class Reader:
     def score(self, question: str, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros(0, dtype=np.float32)
-        encoded = self.tokenizer([question] * len(texts), texts, truncation="only_second",
-                                 max_length=MAX_LENGTH, padding=True, return_tensors="np")
-        feeds = {name: encoded[name].astype(np.int64) for name in
-                 ("input_ids", "attention_mask", "token_type_ids")}
+        encoded = self.tokenizer(
+            [question] * len(texts),
+            texts,
+            truncation="only_second",
+            max_length=MAX_LENGTH,
+            padding=True,
+            return_tensors="np",
+        )
+        feeds = {
+            name: encoded[name].astype(np.int64)
+            for name in ("input_ids", "attention_mask", "token_type_ids")
+        }
         return self.session.run(None, feeds)[0][:, 0].astype(np.float32)
 
 
@@ -58,12 +66,16 @@ def verify_reader(folder: Path) -> dict:
     """Check the manifest and the weights' sha256; return the manifest."""
     manifest_path, model_path = folder / MANIFEST_FILE, folder / MODEL_FILE
     if not manifest_path.is_file() or not model_path.is_file():
-        raise ReaderProblem(f"reader folder '{folder}' lacks {MANIFEST_FILE} or {MODEL_FILE}; "
-                            "run `wbqa train-reader` or point WBQA_READER at a reader folder")
+        raise ReaderProblem(
+            f"reader folder '{folder}' lacks {MANIFEST_FILE} or {MODEL_FILE}; "
+            "run `wbqa train-reader` or point WBQA_READER at a reader folder"
+        )
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     if sha256_of(model_path) != manifest.get("sha256"):
-        raise ReaderProblem(f"reader weights '{model_path}' do not match the sha256 in their "
-                            "manifest; restore them or run `wbqa train-reader`")
+        raise ReaderProblem(
+            f"reader weights '{model_path}' do not match the sha256 in their "
+            "manifest; restore them or run `wbqa train-reader`"
+        )
     return manifest
 
 
@@ -76,8 +88,9 @@ def _load(folder: Path) -> Reader:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = min(2, os.cpu_count() or 1)
     options.inter_op_num_threads = 1
-    session = onnxruntime.InferenceSession(str(folder / MODEL_FILE), options,
-                                           providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(
+        str(folder / MODEL_FILE), options, providers=["CPUExecutionProvider"]
+    )
     tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     return Reader(folder, manifest, session, tokenizer)
 

@@ -11,8 +11,10 @@ from app.records import ABSTAIN_MESSAGE, Answer, Citation
 
 def _confidence_badge(confidence: float) -> str:
     level = "high" if confidence >= 0.7 else "medium" if confidence >= 0.4 else "low"
-    return (f'<span class="wbqa-confidence wbqa-{level}" title="estimated probability that the '
-            f'quote answers the question">confidence {confidence:.2f} ({level})</span>')
+    return (
+        f'<span class="wbqa-confidence wbqa-{level}" title="estimated probability that the '
+        f'quote answers the question">confidence {confidence:.2f} ({level})</span>'
+    )
 
 
 def highlighted_passage(citation: Citation, document_text: str | None = None) -> str:
@@ -24,16 +26,24 @@ def highlighted_passage(citation: Citation, document_text: str | None = None) ->
     end = min(citation.answer_end - citation.start, len(passage))
     if start >= end:
         return escape(passage)
-    return (escape(passage[:start]) + '<mark class="wbqa-answer">' + escape(passage[start:end])
-            + "</mark>" + escape(passage[end:]))
+    return (
+        escape(passage[:start])
+        + '<mark class="wbqa-answer">'
+        + escape(passage[start:end])
+        + "</mark>"
+        + escape(passage[end:])
+    )
 
 
 def citation_card(citation: Citation) -> str:
     where = f"p. {citation.page}" if citation.page else (citation.section or "")
     by = "; ".join(citation.authors) or (citation.publisher or "")
-    link = (f'<a href="{escape(citation.url, quote=True)}" target="_blank" rel="noopener '
-            f'noreferrer">{escape(citation.url)}</a>' if citation.url
-            else f"<code>{escape(citation.doc_id)}</code>")
+    link = (
+        f'<a href="{escape(citation.url, quote=True)}" target="_blank" rel="noopener '
+        f'noreferrer">{escape(citation.url)}</a>'
+        if citation.url
+        else f"<code>{escape(citation.doc_id)}</code>"
+    )
     meta = " · ".join(escape(part) for part in (by, str(citation.year or ""), where) if part)
     return (
         f'<div class="wbqa-citation" data-n="{citation.n}">'
@@ -47,12 +57,16 @@ def citation_card(citation: Citation) -> str:
 def answer_html(answer: Answer) -> str:
     """The answer block: the quote with its citation number, or the abstain state."""
     if answer.abstained:
-        head = (f'<div class="wbqa-abstain"><b>{escape(ABSTAIN_MESSAGE)}</b> '
-                f"{_confidence_badge(answer.confidence)}<div>The closest passages are shown "
-                "below.</div></div>")
+        head = (
+            f'<div class="wbqa-abstain"><b>{escape(ABSTAIN_MESSAGE)}</b> '
+            f"{_confidence_badge(answer.confidence)}<div>The closest passages are shown "
+            "below.</div></div>"
+        )
     else:
-        head = (f'<div class="wbqa-quote">“{escape(answer.answer)}” '
-                f'<sup>[{answer.citations[0].n}]</sup></div>{_confidence_badge(answer.confidence)}')
+        head = (
+            f'<div class="wbqa-quote">“{escape(answer.answer)}” '
+            f"<sup>[{answer.citations[0].n}]</sup></div>{_confidence_badge(answer.confidence)}"
+        )
     return f'<div class="wbqa-answer-block">{head}</div>'
 
 
@@ -60,15 +74,15 @@ def citations_html(answer: Answer) -> str:
     if not answer.citations:
         return "<p>No passages matched.</p>"
     label = "Closest passages" if answer.abstained else "Cited passages"
-    cards = "".join(citation_card(c) for c in answer.citations[:1 if not answer.abstained else 3])
-    return f'<h3>{label}</h3>{cards}'
+    cards = "".join(citation_card(c) for c in answer.citations[: 1 if not answer.abstained else 3])
+    return f"<h3>{label}</h3>{cards}"
 
 
 def alternatives_html(answer: Answer) -> str:
     if answer.abstained or not answer.alternatives:
         return ""
     items = "".join(
-        f'<li>“{escape(a.answer)}” <sup>[{a.citation.n}]</sup>{citation_card(a.citation)}</li>'
+        f"<li>“{escape(a.answer)}” <sup>[{a.citation.n}]</sup>{citation_card(a.citation)}</li>"
         for a in answer.alternatives
     )
     return f'<h3>Other candidate answers</h3><ol class="wbqa-alternatives">{items}</ol>'

@@ -40,14 +40,34 @@ def default_selector_path() -> Path:
     chosen = os.environ.get(SELECTOR_ENV)
     return Path(chosen) if chosen else SELECTOR_FILE
 
+
 UNIT_FEATURES: tuple[str, ...] = (
-    "unit_cos", "unit_cos_gap", "chunk_cos", "chunk_rank_inv", "term_coverage",
-    "context_coverage", "unit_bm25_rel", "type_match", "type_miss", "is_row", "is_item",
-    "first_in_chunk", "log_length", "number_overlap", "is_lead_in", "novelty",
+    "unit_cos",
+    "unit_cos_gap",
+    "chunk_cos",
+    "chunk_rank_inv",
+    "term_coverage",
+    "context_coverage",
+    "unit_bm25_rel",
+    "type_match",
+    "type_miss",
+    "is_row",
+    "is_item",
+    "first_in_chunk",
+    "log_length",
+    "number_overlap",
+    "is_lead_in",
+    "novelty",
 )
 QUESTION_FEATURES: tuple[str, ...] = (
-    "best_logit", "best_unit_cos", "best_chunk_cos", "max_context_coverage",
-    "unknown_term_mass", "type_unmet_top3", "names_missing_top3", "numbers_missing_top3",
+    "best_logit",
+    "best_unit_cos",
+    "best_chunk_cos",
+    "max_context_coverage",
+    "unknown_term_mass",
+    "type_unmet_top3",
+    "names_missing_top3",
+    "numbers_missing_top3",
 )
 # Added when the selector uses the reader (a cross-encoder score for each unit).
 READER_UNIT_FEATURES: tuple[str, ...] = ("reader_logit", "reader_gap")
@@ -95,14 +115,21 @@ class LogisticModel:
         return ((features - self.mean) / self.scale) @ self.coef + self.intercept
 
     def to_dict(self) -> dict:
-        return {"mean": self.mean.tolist(), "scale": self.scale.tolist(),
-                "coef": self.coef.tolist(), "intercept": float(self.intercept)}
+        return {
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "coef": self.coef.tolist(),
+            "intercept": float(self.intercept),
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> LogisticModel:
-        return cls(np.asarray(data["mean"], dtype=np.float64),
-                   np.asarray(data["scale"], dtype=np.float64),
-                   np.asarray(data["coef"], dtype=np.float64), float(data["intercept"]))
+        return cls(
+            np.asarray(data["mean"], dtype=np.float64),
+            np.asarray(data["scale"], dtype=np.float64),
+            np.asarray(data["coef"], dtype=np.float64),
+            float(data["intercept"]),
+        )
 
 
 def sigmoid(x: float) -> float:
@@ -110,7 +137,9 @@ def sigmoid(x: float) -> float:
 
 
 def unit_feature_matrix(
-    profile: QuestionProfile, candidates: list[Candidate], avg_unit_len: float,
+    profile: QuestionProfile,
+    candidates: list[Candidate],
+    avg_unit_len: float,
     reader_scores: np.ndarray | None = None,
 ) -> np.ndarray:
     """One row per candidate: UNIT_FEATURES, then the reader's columns when scores are given
@@ -130,24 +159,26 @@ def unit_feature_matrix(
         expected = profile.answer_type != "none"
         typed = expected and matches_type(candidate.answer_text, profile.answer_type)
         numbers = sum(1 for n in profile.numbers if n in candidate.answer_text.lower())
-        rows.append([
-            candidate.unit_cos,
-            candidate.unit_cos - best_cos,
-            candidate.chunk_cos,
-            1.0 / candidate.hit.rank,
-            coverage(profile, candidate.answer_text),
-            coverage(profile, candidate.answer_text + " " + candidate.context),
-            lexical / best_bm25,
-            float(typed),
-            float(expected and not typed),
-            float(candidate.unit.kind == "row"),
-            float(candidate.unit.kind == "item"),
-            float(first),
-            math.log(1 + len(candidate.answer_text)),
-            float(numbers) / max(len(profile.numbers), 1),
-            float(is_lead_in(candidate.answer_text)),
-            novelty(question_stems, candidate.answer_text),
-        ])
+        rows.append(
+            [
+                candidate.unit_cos,
+                candidate.unit_cos - best_cos,
+                candidate.chunk_cos,
+                1.0 / candidate.hit.rank,
+                coverage(profile, candidate.answer_text),
+                coverage(profile, candidate.answer_text + " " + candidate.context),
+                lexical / best_bm25,
+                float(typed),
+                float(expected and not typed),
+                float(candidate.unit.kind == "row"),
+                float(candidate.unit.kind == "item"),
+                float(first),
+                math.log(1 + len(candidate.answer_text)),
+                float(numbers) / max(len(profile.numbers), 1),
+                float(is_lead_in(candidate.answer_text)),
+                novelty(question_stems, candidate.answer_text),
+            ]
+        )
     matrix = np.asarray(rows, dtype=np.float64)
     if reader_scores is not None:
         reader = np.asarray(reader_scores, dtype=np.float64)
@@ -218,13 +249,17 @@ class Selector:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
             uses_reader = bool(data.get("uses_reader", False))
             if tuple(data["unit_features"]) != unit_feature_names(uses_reader) or tuple(
-                    data["question_features"]) != question_feature_names(uses_reader):
+                data["question_features"]
+            ) != question_feature_names(uses_reader):
                 raise ValueError("feature names differ from this version of wbqa")
-            return cls(LogisticModel.from_dict(data["unit_model"]),
-                       LogisticModel.from_dict(data["scope_model"]),
-                       LogisticModel.from_dict(data["confidence_model"]),
-                       float(data["threshold"]), dict(data.get("provenance", {})),
-                       uses_reader)
+            return cls(
+                LogisticModel.from_dict(data["unit_model"]),
+                LogisticModel.from_dict(data["scope_model"]),
+                LogisticModel.from_dict(data["confidence_model"]),
+                float(data["threshold"]),
+                dict(data.get("provenance", {})),
+                uses_reader,
+            )
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise ValueError(
                 f"selector weights '{path}' cannot be used ({error}); run `wbqa train-selector`"
@@ -256,11 +291,14 @@ def extend_fragment(unit_row: int, units: list[Unit], doc_text: str) -> tuple[in
     following = units[unit_row + 1] if unit_row + 1 < len(units) else None
 
     def adjacent(first: Unit, second: Unit) -> bool:
-        gap = doc_text[first.end:second.start]
+        gap = doc_text[first.end : second.start]
         return first.doc_id == second.doc_id and "\n" not in gap and len(gap) <= 3
 
-    if previous is not None and previous.kind != "row" and adjacent(previous, unit) and (
-        len(unit.text.strip()) >= 30
+    if (
+        previous is not None
+        and previous.kind != "row"
+        and adjacent(previous, unit)
+        and (len(unit.text.strip()) >= 30)
     ):
         return previous.start, unit.end
     if following is not None and following.kind != "row" and adjacent(unit, following):

@@ -38,28 +38,38 @@ def topic_choices(engine: Engine) -> list[str]:
 
 
 def make_filters(doc_id: str | None, topic: str | None) -> Filters:
-    return Filters(doc_prefix=doc_id or None,
-                   topic=None if not topic or topic == "Any topic" else topic)
+    return Filters(
+        doc_prefix=doc_id or None, topic=None if not topic or topic == "Any topic" else topic
+    )
 
 
 def build_app(engine: Engine):
     import gradio as gr
 
-    def ask_from_page(question: str, mode: str, k: float, doc_id: str, topic: str,
-                      session: list[dict]):
+    def ask_from_page(
+        question: str, mode: str, k: float, doc_id: str, topic: str, session: list[dict]
+    ):
         question = (question or "").strip()
         if not question:
             raise gr.Error("Type a question first.")
         answer = engine.ask(question, k=int(k), mode=mode, filters=make_filters(doc_id, topic))
         session = [*session, answer.to_dict()]
-        return (answer_html(answer), citations_html(answer), alternatives_html(answer),
-                citation_text(answer), session, session_summary(session))
+        return (
+            answer_html(answer),
+            citations_html(answer),
+            alternatives_html(answer),
+            citation_text(answer),
+            session,
+            session_summary(session),
+        )
 
     def session_summary(session: list[dict]) -> str:
         if not session:
             return "No questions asked yet."
-        return "\n".join(f"{i}. {row['question']}" + (" — open" if row["abstained"] else "")
-                         for i, row in enumerate(session, start=1))
+        return "\n".join(
+            f"{i}. {row['question']}" + (" — open" if row["abstained"] else "")
+            for i, row in enumerate(session, start=1)
+        )
 
     def export(session: list[dict]):
         if not session:
@@ -79,9 +89,13 @@ def build_app(engine: Engine):
             payload.append((path.name, path.read_bytes()))
         result = engine.add_files(payload)
         lines = [f"added {name}" for name in result.added] + [
-            f"error: {message}" for message in result.errors]
-        return ("\n".join(lines), gr.update(choices=document_choices(engine)),
-                gr.update(choices=topic_choices(engine)))
+            f"error: {message}" for message in result.errors
+        ]
+        return (
+            "\n".join(lines),
+            gr.update(choices=document_choices(engine)),
+            gr.update(choices=topic_choices(engine)),
+        )
 
     def ask(question: str, k: int = 5, mode: str = "hybrid") -> dict:
         """The same JSON as `wbqa ask --json`."""
@@ -91,8 +105,14 @@ def build_app(engine: Engine):
         gr.Markdown("## wbqa\nAnswers quoted verbatim from the sources, with citations.")
         session = gr.State([])
         with gr.Row():
-            question = gr.Textbox(label="Question", placeholder="Ask about the sources…",
-                                  scale=5, elem_id="question", lines=1, max_lines=3)
+            question = gr.Textbox(
+                label="Question",
+                placeholder="Ask about the sources…",
+                scale=5,
+                elem_id="question",
+                lines=1,
+                max_lines=3,
+            )
             ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
         gr.Examples(EXAMPLES, inputs=question, label="Examples")
         with gr.Accordion("Search settings", open=False):
@@ -102,21 +122,32 @@ def build_app(engine: Engine):
                 doc = gr.Dropdown(document_choices(engine), value="", label="Document")
                 topic = gr.Dropdown(topic_choices(engine), value="Any topic", label="Topic")
         answer = gr.HTML(elem_id="answer")
-        citation = gr.Textbox(label="Copy citation", interactive=False, buttons=["copy"],
-                              elem_id="citation")
+        citation = gr.Textbox(
+            label="Copy citation", interactive=False, buttons=["copy"], elem_id="citation"
+        )
         passages = gr.HTML(elem_id="passages")
         alternatives = gr.HTML(elem_id="alternatives")
         with gr.Accordion("Briefing", open=False):
-            summary = gr.Textbox(label="Questions in this session", interactive=False,
-                                 value="No questions asked yet.", lines=4)
+            summary = gr.Textbox(
+                label="Questions in this session",
+                interactive=False,
+                value="No questions asked yet.",
+                lines=4,
+            )
             export_button = gr.Button("Export briefing (Markdown)", elem_id="export")
             briefing_file = gr.File(label="Briefing", elem_id="briefing-file")
         with gr.Accordion("Add documents", open=False):
-            files = gr.File(label="PDF, HTML, DOCX, Markdown or text", file_count="multiple",
-                            file_types=UPLOAD_TYPES, type="filepath", elem_id="upload")
+            files = gr.File(
+                label="PDF, HTML, DOCX, Markdown or text",
+                file_count="multiple",
+                file_types=UPLOAD_TYPES,
+                type="filepath",
+                elem_id="upload",
+            )
             add_button = gr.Button("Add to the index", elem_id="add")
-            upload_status = gr.Textbox(label="Upload result", interactive=False,
-                                       elem_id="upload-status")
+            upload_status = gr.Textbox(
+                label="Upload result", interactive=False, elem_id="upload-status"
+            )
 
         outputs = [answer, passages, alternatives, citation, session, summary]
         inputs = [question, mode, k, doc, topic, session]
@@ -133,13 +164,28 @@ def answer_from_dict(row: dict) -> Answer:
     from app.records import Alternative, Citation
 
     citations = tuple(Citation.from_dict(c) for c in row["citations"])
-    alternatives = tuple(Alternative(a["answer"], Citation.from_dict(a["citation"]))
-                         for a in row["alternatives"])
-    return Answer(row["question"], row["answer"], row["confidence"], citations, alternatives,
-                  row.get("timings_ms", {}))
+    alternatives = tuple(
+        Alternative(a["answer"], Citation.from_dict(a["citation"])) for a in row["alternatives"]
+    )
+    return Answer(
+        row["question"],
+        row["answer"],
+        row["confidence"],
+        citations,
+        alternatives,
+        row.get("timings_ms", {}),
+    )
 
 
 def serve(engine: Engine, host: str, port: int, auth: tuple[str, str] | None) -> None:
     page = build_app(engine)
-    page.launch(server_name=host, server_port=port, auth=auth, ssr_mode=False,
-                max_file_size="50mb", show_error=True, css=PAGE_CSS, quiet=False)
+    page.launch(
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        ssr_mode=False,
+        max_file_size="50mb",
+        show_error=True,
+        css=PAGE_CSS,
+        quiet=False,
+    )

@@ -35,8 +35,10 @@ def read_beir(folder: Path, split: str = "test"):
     qrels_path = folder / "qrels" / f"{split}.tsv"
     for path in (corpus_path, queries_path, qrels_path):
         if not path.is_file():
-            raise ValueError(f"{path} is missing: --beir needs a BEIR folder with corpus.jsonl, "
-                             f"queries.jsonl and qrels/{split}.tsv")
+            raise ValueError(
+                f"{path} is missing: --beir needs a BEIR folder with corpus.jsonl, "
+                f"queries.jsonl and qrels/{split}.tsv"
+            )
     corpus = [json.loads(line) for line in corpus_path.open(encoding="utf-8") if line.strip()]
     queries = {}
     for line in queries_path.open(encoding="utf-8"):
@@ -52,8 +54,9 @@ def read_beir(folder: Path, split: str = "test"):
     return corpus, {q: queries[q] for q in qrels}, qrels
 
 
-def index_beir(corpus: list[dict], index_dir: Path, embedder: Embedder,
-               settings: ChunkSettings) -> Index:
+def index_beir(
+    corpus: list[dict], index_dir: Path, embedder: Embedder, settings: ChunkSettings
+) -> Index:
     tokenizer = load_tokenizer(embedder.path)
     documents, chunks = [], []
     for row in corpus:
@@ -62,17 +65,25 @@ def index_beir(corpus: list[dict], index_dir: Path, embedder: Embedder,
         if not text:
             text = title
         sha = hashlib.sha256(f"{row['_id']}\0{title}\0{text}".encode()).hexdigest()
-        document = Document(doc_id=str(row["_id"]), title=title, text=text, sha256=sha,
-                            doc_type="beir", fingerprint=sha)
+        document = Document(
+            doc_id=str(row["_id"]),
+            title=title,
+            text=text,
+            sha256=sha,
+            doc_type="beir",
+            fingerprint=sha,
+        )
         documents.append(document)
         chunks.extend(chunk_document(document, tokenizer, settings))
-    write_index(documents, chunks, index_dir, settings, embedder, with_units=False,
-                show_progress=True)
+    write_index(
+        documents, chunks, index_dir, settings, embedder, with_units=False, show_progress=True
+    )
     return Index.open(index_dir, embedder=embedder)
 
 
-def evaluate_beir(index: Index, queries: dict[str, str], qrels: dict[str, dict[str, int]],
-                  modes: list[str]) -> dict[str, dict[str, float]]:
+def evaluate_beir(
+    index: Index, queries: dict[str, str], qrels: dict[str, dict[str, int]], modes: list[str]
+) -> dict[str, dict[str, float]]:
     from ranx import Qrels, Run, evaluate
 
     results = {}
@@ -87,9 +98,11 @@ def evaluate_beir(index: Index, queries: dict[str, str], qrels: dict[str, dict[s
             run[query_id] = scores or {"": 0.0}
         elapsed = time.perf_counter() - started
         metrics = evaluate(Qrels(qrels), Run(run), ["ndcg@10", "recall@100"])
-        results[mode] = {"ndcg@10": float(metrics["ndcg@10"]),
-                         "recall@100": float(metrics["recall@100"]),
-                         "ms_per_query": elapsed * 1000 / max(len(queries), 1)}
+        results[mode] = {
+            "ndcg@10": float(metrics["ndcg@10"]),
+            "recall@100": float(metrics["recall@100"]),
+            "ms_per_query": elapsed * 1000 / max(len(queries), 1),
+        }
     return results
 
 

@@ -42,8 +42,9 @@ def doc_run(hits: list[Hit]) -> dict[str, float]:
     return run
 
 
-def evaluate_retrieval(index: Index, questions: list[Question], mode: str,
-                       depth: int = RETRIEVAL_DEPTH) -> RetrievalResult:
+def evaluate_retrieval(
+    index: Index, questions: list[Question], mode: str, depth: int = RETRIEVAL_DEPTH
+) -> RetrievalResult:
     from ranx import Qrels, Run, evaluate
 
     answerable = [q for q in questions if q.answerable and q.docs]
@@ -55,21 +56,25 @@ def evaluate_retrieval(index: Index, questions: list[Question], mode: str,
         result.hits[question.id] = hits
     doc_qrels = Qrels({q.id: dict.fromkeys(q.docs, 1) for q in answerable})
     doc_runs = Run({q.id: doc_run(result.hits[q.id]) or {"": 0.0} for q in answerable})
-    result.metrics.update({f"doc_{k}": float(v) for k, v in
-                           evaluate(doc_qrels, doc_runs, DOC_METRICS).items()})
+    result.metrics.update(
+        {f"doc_{k}": float(v) for k, v in evaluate(doc_qrels, doc_runs, DOC_METRICS).items()}
+    )
     with_answers = [q for q in answerable if q.answers]
-    chunk_qrels = Qrels({
-        q.id: {c.chunk_id: 1 for c in index.chunks if contains_answer(c.text, q.answers)}
-        or {"none": 1}
-        for q in with_answers
-    })
-    chunk_runs = Run({
-        q.id: {h.chunk_id: 1.0 / h.rank for h in result.hits[q.id]} or {"": 0.0}
-        for q in with_answers
-    })
+    chunk_qrels = Qrels(
+        {
+            q.id: {c.chunk_id: 1 for c in index.chunks if contains_answer(c.text, q.answers)}
+            or {"none": 1}
+            for q in with_answers
+        }
+    )
+    chunk_runs = Run(
+        {
+            q.id: {h.chunk_id: 1.0 / h.rank for h in result.hits[q.id]} or {"": 0.0}
+            for q in with_answers
+        }
+    )
     scores = evaluate(chunk_qrels, chunk_runs, [f"hit_rate@{k}" for k in ANSWER_KS])
-    result.metrics.update({f"answer_recall@{k}": float(scores[f"hit_rate@{k}"])
-                           for k in ANSWER_KS})
+    result.metrics.update({f"answer_recall@{k}": float(scores[f"hit_rate@{k}"]) for k in ANSWER_KS})
     result.metrics["search_p50_ms"] = percentile(result.latency_ms, 50)
     result.metrics["search_p95_ms"] = percentile(result.latency_ms, 95)
     return result
@@ -82,16 +87,18 @@ class AnswerRow:
 
     @property
     def hit(self) -> bool:
-        return self.question.answerable and contains_answer(self.answer.answer,
-                                                            self.question.answers)
+        return self.question.answerable and contains_answer(
+            self.answer.answer, self.question.answers
+        )
 
     @property
     def cited_gold(self) -> bool:
         return bool(self.answer.citations) and self.answer.citations[0].doc_id in self.question.docs
 
 
-def evaluate_answers(engine: Engine, questions: list[Question], k: int = 5,
-                     mode: str = "hybrid") -> tuple[dict[str, float], list[AnswerRow]]:
+def evaluate_answers(
+    engine: Engine, questions: list[Question], k: int = 5, mode: str = "hybrid"
+) -> tuple[dict[str, float], list[AnswerRow]]:
     """Ask every question as a user would (Engine.ask) and score the answers."""
     rows = [AnswerRow(q, engine.ask(q.question, k=k, mode=mode)) for q in questions]
     answerable = [r for r in rows if r.question.answerable]
@@ -111,7 +118,8 @@ def evaluate_answers(engine: Engine, questions: list[Question], k: int = 5,
     }
     for style in sorted({r.question.style for r in answerable}):
         figures[f"answer_hit_rate_{style}"] = _share(
-            r.hit for r in answerable if r.question.style == style)
+            r.hit for r in answerable if r.question.style == style
+        )
     return figures, rows
 
 
@@ -127,11 +135,15 @@ def failures(rows: list[AnswerRow]) -> list[dict]:
         q, a = row.question, row.answer
         wrong = (q.answerable and not row.hit) or (not q.answerable and not a.abstained)
         if wrong:
-            table.append({
-                "id": q.id, "style": q.style, "question": q.question,
-                "gold": " / ".join(q.answers) if q.answerable else "(abstain)",
-                "returned": "(abstained)" if a.abstained else (a.answer or "")[:160],
-                "cited": a.citations[0].doc_id if a.citations else "",
-                "confidence": round(a.confidence, 3),
-            })
+            table.append(
+                {
+                    "id": q.id,
+                    "style": q.style,
+                    "question": q.question,
+                    "gold": " / ".join(q.answers) if q.answerable else "(abstain)",
+                    "returned": "(abstained)" if a.abstained else (a.answer or "")[:160],
+                    "cited": a.citations[0].doc_id if a.citations else "",
+                    "confidence": round(a.confidence, 3),
+                }
+            )
     return table

@@ -45,13 +45,18 @@ def load_questions(path: Path = QUESTIONS_FILE) -> list[Question]:
             continue
         try:
             row = json.loads(line)
-            questions.append(Question(
-                id=str(row.get("id", f"line{number}")), question=str(row["question"]),
-                answers=tuple(row.get("answers", [])), docs=tuple(row.get("docs", [])),
-                answerable=bool(row.get("answerable", bool(row.get("answers")))),
-                style=str(row.get("style", "direct")),
-            ))
+            questions.append(
+                Question(
+                    id=str(row.get("id", f"line{number}")),
+                    question=str(row["question"]),
+                    answers=tuple(row.get("answers", [])),
+                    docs=tuple(row.get("docs", [])),
+                    answerable=bool(row.get("answerable", bool(row.get("answers")))),
+                    style=str(row.get("style", "direct")),
+                )
+            )
         except (ValueError, KeyError, TypeError):
-            raise ValueError(f"{path}:{number}: expected a JSON object with a 'question' field"
-                             ) from None
+            raise ValueError(
+                f"{path}:{number}: expected a JSON object with a 'question' field"
+            ) from None
     return questions

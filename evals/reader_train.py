@@ -52,12 +52,12 @@ def training_pairs(items: list[SquadItem], settings: TrainSettings) -> list[tupl
             continue
         pairs += [(item.question, s, 1) for s in positives[:1]]
         rng.shuffle(negatives)
-        pairs += [(item.question, s, 0) for s in negatives[:settings.same_paragraph_negatives]]
+        pairs += [(item.question, s, 0) for s in negatives[: settings.same_paragraph_negatives]]
         others = [o for o in by_article[item.article] if o.paragraph != item.paragraph]
         for other in rng.sample(others, min(settings.other_paragraph_negatives, len(others))):
             pairs.append((item.question, rng.choice(other.sentences), 0))
     rng.shuffle(pairs)
-    return pairs[:settings.max_pairs]
+    return pairs[: settings.max_pairs]
 
 
 def selection_accuracy(score, items: list[SquadItem]) -> float:
@@ -79,10 +79,14 @@ def export_onnx(model, tokenizer, folder: Path) -> Path:
     fp32 = folder / "model-fp32.onnx"
     model.eval()
     torch.onnx.export(
-        model, tuple(sample[n] for n in names), str(fp32), input_names=names,
-        output_names=["logits"], opset_version=17, dynamo=False,
-        dynamic_axes={**{n: {0: "batch", 1: "sequence"} for n in names},
-                      "logits": {0: "batch"}},
+        model,
+        tuple(sample[n] for n in names),
+        str(fp32),
+        input_names=names,
+        output_names=["logits"],
+        opset_version=17,
+        dynamo=False,
+        dynamic_axes={**{n: {0: "batch", 1: "sequence"} for n in names}, "logits": {0: "batch"}},
     )
     int8 = folder / "model.onnx"
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
@@ -90,8 +94,13 @@ def export_onnx(model, tokenizer, folder: Path) -> Path:
     return int8
 
 
-def train_reader(squad_path: Path, output: Path, settings: TrainSettings,
-                 base_model: str | None = None, log=print) -> dict:
+def train_reader(
+    squad_path: Path,
+    output: Path,
+    settings: TrainSettings,
+    base_model: str | None = None,
+    log=print,
+) -> dict:
     """Train, export, evaluate on held-out articles, and write the reader folder atomically."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -106,27 +115,39 @@ def train_reader(squad_path: Path, output: Path, settings: TrainSettings,
     train_items = squad_items(articles, held_out=False)
     held_items = squad_items(articles, held_out=True)
     pairs = training_pairs(train_items, settings)
-    log(f"training pairs: {len(pairs)} from {len(train_items)} questions "
-        f"({sum(p[2] for p in pairs)} positive)")
+    log(
+        f"training pairs: {len(pairs)} from {len(train_items)} questions "
+        f"({sum(p[2] for p in pairs)} positive)"
+    )
 
     tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
     model = AutoModelForSequenceClassification.from_pretrained(
-        str(base), num_labels=1, local_files_only=True)
+        str(base), num_labels=1, local_files_only=True
+    )
     model.bert.embeddings.requires_grad_(False)  # half the weights; frozen trains 2x faster
-    optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
-                                  lr=settings.learning_rate, weight_decay=0.01)
+    optimiser = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad],
+        lr=settings.learning_rate,
+        weight_decay=0.01,
+    )
     steps = settings.epochs * ((len(pairs) + settings.batch_size - 1) // settings.batch_size)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: min(1.0, (step + 1) / max(1, steps // 10))
-        * max(0.0, (steps - step) / steps))
+        optimiser,
+        lambda step: min(1.0, (step + 1) / max(1, steps // 10)) * max(0.0, (steps - step) / steps),
+    )
     model.train()
     started, step = time.perf_counter(), 0
     for _ in range(settings.epochs):
         for begin in range(0, len(pairs), settings.batch_size):
-            batch = pairs[begin:begin + settings.batch_size]
-            encoded = tokenizer([q for q, _, _ in batch], [s for _, s, _ in batch],
-                                truncation="only_second", max_length=128, padding=True,
-                                return_tensors="pt")
+            batch = pairs[begin : begin + settings.batch_size]
+            encoded = tokenizer(
+                [q for q, _, _ in batch],
+                [s for _, s, _ in batch],
+                truncation="only_second",
+                max_length=128,
+                padding=True,
+                return_tensors="pt",
+            )
             labels = torch.tensor([float(y) for _, _, y in batch])
             logits = model(**encoded).logits.squeeze(-1)
             loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
@@ -136,8 +157,10 @@ def train_reader(squad_path: Path, output: Path, settings: TrainSettings,
             optimiser.zero_grad()
             step += 1
             if step % 50 == 0 or step == steps:
-                log(f"step {step}/{steps} loss {loss.item():.3f} "
-                    f"({time.perf_counter() - started:.0f}s)")
+                log(
+                    f"step {step}/{steps} loss {loss.item():.3f} "
+                    f"({time.perf_counter() - started:.0f}s)"
+                )
     train_seconds = time.perf_counter() - started
 
     rng = random.Random(settings.seed)
@@ -148,8 +171,12 @@ def train_reader(squad_path: Path, output: Path, settings: TrainSettings,
         onnx_path = export_onnx(model, tokenizer, staging)
         from app.reader import _load, sha256_of
 
-        figures = {"train_seconds": round(train_seconds, 1), "steps": steps,
-                   "training_pairs": len(pairs), "held_out_questions": len(eval_items)}
+        figures = {
+            "train_seconds": round(train_seconds, 1),
+            "steps": steps,
+            "training_pairs": len(pairs),
+            "held_out_questions": len(eval_items),
+        }
         manifest = {
             "name": "wbqa reader (MiniLM-L6 cross-encoder, int8 ONNX)",
             "base_model": str(base.name),
@@ -159,24 +186,28 @@ def train_reader(squad_path: Path, output: Path, settings: TrainSettings,
                 "source": "SQuAD v1.1 dev (Rajpurkar et al. 2016), CC BY-SA 4.0",
                 "file_sha256": sha256_of(Path(squad_path)),
                 "split": f"by article, file order: index % {HELD_OUT_EVERY} == "
-                         f"{HELD_OUT_EVERY - 1} held out, all others train",
+                f"{HELD_OUT_EVERY - 1} held out, all others train",
                 "train_articles": sorted({i.article for i in train_items}),
                 "held_out_articles": sorted({i.article for i in held_items}),
                 "pairs": "QNLI construction: sentence positive when it contains a gold span; "
-                         f"{settings.same_paragraph_negatives} sibling and "
-                         f"{settings.other_paragraph_negatives} other-paragraph negatives",
+                f"{settings.same_paragraph_negatives} sibling and "
+                f"{settings.other_paragraph_negatives} other-paragraph negatives",
             },
             "settings": settings.__dict__,
-            "command": (f"wbqa train-reader --squad {squad_path} --max-pairs "
-                        f"{settings.max_pairs} --epochs {settings.epochs}"),
+            "command": (
+                f"wbqa train-reader --squad {squad_path} --max-pairs "
+                f"{settings.max_pairs} --epochs {settings.epochs}"
+            ),
             "figures": figures,
         }
         atomic_write_text(staging / "manifest.json", json.dumps(manifest, indent=2) + "\n")
         reader = _load(staging.resolve())
         figures["held_out_sentence_accuracy_int8"] = round(
-            selection_accuracy(reader.score, eval_items), 4)
+            selection_accuracy(reader.score, eval_items), 4
+        )
         figures["held_out_sentence_accuracy_first_sentence"] = round(
-            sum(i.labels[0] for i in eval_items) / len(eval_items), 4)
+            sum(i.labels[0] for i in eval_items) / len(eval_items), 4
+        )
         atomic_write_text(staging / "manifest.json", json.dumps(manifest, indent=2) + "\n")
         _load.cache_clear()
         if output.exists():

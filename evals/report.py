@@ -39,8 +39,9 @@ def bar_plot(path: Path, labels: list[str], series: dict[str, list[float]], titl
     plt.close(figure)
 
 
-def line_plot(path: Path, xs: list[int], series: dict[str, list[float]], title: str,
-              xlabel: str) -> None:
+def line_plot(
+    path: Path, xs: list[int], series: dict[str, list[float]], title: str, xlabel: str
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -15,16 +15,36 @@ from index.build import build_index
 from index.store import Index
 from ingest.records import ChunkSettings
 
-RETRIEVAL_COLUMNS = ["config", "doc_recall@1", "doc_recall@5", "doc_recall@10", "doc_mrr@10",
-                     "doc_ndcg@10", "answer_recall@1", "answer_recall@5", "answer_recall@10",
-                     "search_p50_ms", "search_p95_ms"]
-ANSWER_COLUMNS = ["config", "answer_hit_rate", "answer_hit_rate_direct",
-                  "answer_hit_rate_paraphrase", "abstain_recall", "abstain_precision",
-                  "false_abstain_rate", "citation_correct", "ask_p50_ms", "ask_p95_ms"]
+RETRIEVAL_COLUMNS = [
+    "config",
+    "doc_recall@1",
+    "doc_recall@5",
+    "doc_recall@10",
+    "doc_mrr@10",
+    "doc_ndcg@10",
+    "answer_recall@1",
+    "answer_recall@5",
+    "answer_recall@10",
+    "search_p50_ms",
+    "search_p95_ms",
+]
+ANSWER_COLUMNS = [
+    "config",
+    "answer_hit_rate",
+    "answer_hit_rate_direct",
+    "answer_hit_rate_paraphrase",
+    "abstain_recall",
+    "abstain_precision",
+    "false_abstain_rate",
+    "citation_correct",
+    "ask_p50_ms",
+    "ask_p95_ms",
+]
 
 
-def retrieval_rows(index: Index, questions: list[Question], modes: list[str],
-                   label: str = "") -> list[dict]:
+def retrieval_rows(
+    index: Index, questions: list[Question], modes: list[str], label: str = ""
+) -> list[dict]:
     rows = []
     for mode in modes:
         fusion = "rrf"
@@ -38,8 +58,9 @@ def retrieval_rows(index: Index, questions: list[Question], modes: list[str],
     return rows
 
 
-def answer_rows(engines: dict[str, Engine], questions: list[Question], k: int,
-                mode: str) -> tuple[list[dict], list]:
+def answer_rows(
+    engines: dict[str, Engine], questions: list[Question], k: int, mode: str
+) -> tuple[list[dict], list]:
     rows, default_rows = [], []
     for name, engine in engines.items():
         figures, answered = evaluate_answers(engine, questions, k=k, mode=mode)
@@ -49,18 +70,24 @@ def answer_rows(engines: dict[str, Engine], questions: list[Question], k: int,
     return rows, default_rows
 
 
-def evaluate_question_set(index_dir: Path, questions: list[Question], modes: list[str],
-                          k: int, out: Path | None, ablation: bool) -> dict:
+def evaluate_question_set(
+    index_dir: Path,
+    questions: list[Question],
+    modes: list[str],
+    k: int,
+    out: Path | None,
+    ablation: bool,
+) -> dict:
     """Every question-set figure; with `ablation`, other chunk sizes and selector configs."""
     index = Index.open(index_dir)
     retrieval = retrieval_rows(index, questions, modes)
     engines = {"default (features)": Engine.open(index_dir, index=index)}
     if ablation and READER_SELECTOR_FILE.is_file():
-        engines["features + reader"] = Engine.open(index_dir, index=index,
-                                                   selector_path=READER_SELECTOR_FILE)
+        engines["features + reader"] = Engine.open(
+            index_dir, index=index, selector_path=READER_SELECTOR_FILE
+        )
     answers, default_rows = answer_rows(engines, questions, k, "hybrid")
-    results = {"retrieval": retrieval, "answers": answers,
-               "failures": failures(default_rows)}
+    results = {"retrieval": retrieval, "answers": answers, "failures": failures(default_rows)}
     if ablation:
         results["chunk_sizes"] = chunk_size_ablation(index, questions, k)
     if out is not None:
@@ -80,52 +107,93 @@ def chunk_size_ablation(index: Index, questions: list[Question], k: int) -> list
                 other = index
             else:
                 settings = ChunkSettings(chunk_tokens=size, overlap_tokens=size // 5)
-                build_index(sources, folder, settings, show_progress=False,
-                            embedder=index.embedder)
+                build_index(sources, folder, settings, show_progress=False, embedder=index.embedder)
                 other = Index.open(folder, embedder=index.embedder)
             metrics = evaluate_retrieval(other, questions, "hybrid").metrics
-            figures, _ = evaluate_answers(Engine.open(other.index_dir, index=other), questions,
-                                          k=k)
-            rows.append({"config": f"{size} tokens ({len(other.chunks)} chunks)",
-                         "answer_recall@5": metrics["answer_recall@5"],
-                         "doc_ndcg@10": metrics["doc_ndcg@10"],
-                         "answer_hit_rate": figures["answer_hit_rate"],
-                         "abstain_recall": figures["abstain_recall"]})
+            figures, _ = evaluate_answers(Engine.open(other.index_dir, index=other), questions, k=k)
+            rows.append(
+                {
+                    "config": f"{size} tokens ({len(other.chunks)} chunks)",
+                    "answer_recall@5": metrics["answer_recall@5"],
+                    "doc_ndcg@10": metrics["doc_ndcg@10"],
+                    "answer_hit_rate": figures["answer_hit_rate"],
+                    "abstain_recall": figures["abstain_recall"],
+                }
+            )
     return rows
 
 
-def write_question_set_report(out: Path, results: dict, questions: list[Question],
-                              index: Index) -> None:
+def write_question_set_report(
+    out: Path, results: dict, questions: list[Question], index: Index
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
     answerable = sum(q.answerable for q in questions)
     lines = [
-        "# wbqa evaluation: project question set", "",
+        "# wbqa evaluation: project question set",
+        "",
         f"{len(questions)} questions ({answerable} answerable, "
         f"{len(questions) - answerable} not answerable by the corpus); index of "
-        f"{len(index.documents)} documents, {len(index.chunks)} chunks.", "",
-        "## Retrieval", "", markdown_table(results["retrieval"], RETRIEVAL_COLUMNS), "",
-        "![retrieval](retrieval.png)", "", "![recall@k](recall_at_k.png)", "",
-        "## Answers", "", markdown_table(results["answers"], ANSWER_COLUMNS), "",
+        f"{len(index.documents)} documents, {len(index.chunks)} chunks.",
+        "",
+        "## Retrieval",
+        "",
+        markdown_table(results["retrieval"], RETRIEVAL_COLUMNS),
+        "",
+        "![retrieval](retrieval.png)",
+        "",
+        "![recall@k](recall_at_k.png)",
+        "",
+        "## Answers",
+        "",
+        markdown_table(results["answers"], ANSWER_COLUMNS),
+        "",
     ]
     if "chunk_sizes" in results:
-        lines += ["## Chunk size", "", markdown_table(
-            results["chunk_sizes"], ["config", "answer_recall@5", "doc_ndcg@10",
-                                     "answer_hit_rate", "abstain_recall"]), ""]
-    lines += ["## Failures (default configuration)", "", markdown_table(
-        results["failures"], ["id", "style", "question", "gold", "returned", "cited",
-                              "confidence"]), ""]
+        lines += [
+            "## Chunk size",
+            "",
+            markdown_table(
+                results["chunk_sizes"],
+                ["config", "answer_recall@5", "doc_ndcg@10", "answer_hit_rate", "abstain_recall"],
+            ),
+            "",
+        ]
+    lines += [
+        "## Failures (default configuration)",
+        "",
+        markdown_table(
+            results["failures"],
+            ["id", "style", "question", "gold", "returned", "cited", "confidence"],
+        ),
+        "",
+    ]
     write_text(out / "report.md", "\n".join(lines))
-    write_text(out / "failures.md", markdown_table(
-        results["failures"], ["id", "style", "question", "gold", "returned", "cited",
-                              "confidence"]) + "\n")
+    write_text(
+        out / "failures.md",
+        markdown_table(
+            results["failures"],
+            ["id", "style", "question", "gold", "returned", "cited", "confidence"],
+        )
+        + "\n",
+    )
     configs = [row["config"] for row in results["retrieval"]]
-    bar_plot(out / "retrieval.png", configs,
-             {m: [row[m] for row in results["retrieval"]]
-              for m in ("doc_recall@5", "doc_ndcg@10", "answer_recall@5")},
-             "Retrieval on the project question set")
-    line_plot(out / "recall_at_k.png", [1, 3, 5, 10],
-              {row["config"]: [row[f"answer_recall@{k}"] for k in (1, 3, 5, 10)]
-               for row in results["retrieval"]},
-              "Answer-string recall@k", "k (passages)")
+    bar_plot(
+        out / "retrieval.png",
+        configs,
+        {
+            m: [row[m] for row in results["retrieval"]]
+            for m in ("doc_recall@5", "doc_ndcg@10", "answer_recall@5")
+        },
+        "Retrieval on the project question set",
+    )
+    line_plot(
+        out / "recall_at_k.png",
+        [1, 3, 5, 10],
+        {
+            row["config"]: [row[f"answer_recall@{k}"] for k in (1, 3, 5, 10)]
+            for row in results["retrieval"]
+        },
+        "Answer-string recall@k",
+        "k (passages)",
+    )
     write_text(out / "results.json", json.dumps(results, indent=2) + "\n")
-

@@ -40,8 +40,9 @@ def _fit(features: np.ndarray, labels: np.ndarray, c: float, balanced: bool) -> 
     scale = np.where(scaler.scale_ > 1e-9, scaler.scale_, 1.0)
     model = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=2000)
     model.fit((features - scaler.mean_) / scale, labels)
-    return LogisticModel(scaler.mean_.copy(), scale, model.coef_[0].copy(),
-                         float(model.intercept_[0]))
+    return LogisticModel(
+        scaler.mean_.copy(), scale, model.coef_[0].copy(), float(model.intercept_[0])
+    )
 
 
 def collect(index: Index, questions: list[Question], k: int, mode: str, reader=None):
@@ -51,10 +52,10 @@ def collect(index: Index, questions: list[Question], k: int, mode: str, reader=N
     neutral = _neutral_selector(reader is not None)
     rows = []
     for question in questions:
-        scored, _ = score_question(index, neutral, question.question, k=k, mode=mode,
-                                   reader=reader)
-        labels = np.asarray([contains_answer(c.answer_text, question.answers)
-                             for c in scored.candidates], dtype=int)
+        scored, _ = score_question(index, neutral, question.question, k=k, mode=mode, reader=reader)
+        labels = np.asarray(
+            [contains_answer(c.answer_text, question.answers) for c in scored.candidates], dtype=int
+        )
         rows.append((question, scored, labels))
     return rows, question_features
 
@@ -74,17 +75,34 @@ def leave_gold_out(index: Index, questions: list[Question], k: int, mode: str, r
         if not question.answerable or not question.docs:
             continue
         excluded = frozenset(question.docs)
-        if any(contains_answer(c.text, question.answers) for c in index.chunks
-               if c.doc_id not in excluded):
+        if any(
+            contains_answer(c.text, question.answers)
+            for c in index.chunks
+            if c.doc_id not in excluded
+        ):
             continue
-        scored, _ = score_question(index, neutral, question.question, k=k, mode=mode,
-                                   filters=Filters(exclude_docs=excluded), reader=reader)
+        scored, _ = score_question(
+            index,
+            neutral,
+            question.question,
+            k=k,
+            mode=mode,
+            filters=Filters(exclude_docs=excluded),
+            reader=reader,
+        )
         rows.append((position, scored))
     return rows
 
 
-def fit_selector(index: Index, questions: list[Question], questions_path: Path, k: int = 5,
-                 mode: str = "hybrid", c: float = 0.5, reader=None) -> tuple[Selector, dict]:
+def fit_selector(
+    index: Index,
+    questions: list[Question],
+    questions_path: Path,
+    k: int = 5,
+    mode: str = "hybrid",
+    c: float = 0.5,
+    reader=None,
+) -> tuple[Selector, dict]:
     """Fit the unit, scope and confidence models; return the selector and out-of-fold figures.
 
     With a reader, its score joins the features (the combined configuration).
@@ -116,8 +134,16 @@ def fit_selector(index: Index, questions: list[Question], questions_path: Path, 
     q_rows, q_labels = [], []
     for i, (question, scored, labels) in enumerate(rows):
         logits = oof_logits[i]
-        q_rows.append(question_features(scored.profile, scored.candidates, scored.unit_features, logits,
-                                        unknown_term_share(scored.profile, idf), uses_reader))
+        q_rows.append(
+            question_features(
+                scored.profile,
+                scored.candidates,
+                scored.unit_features,
+                logits,
+                unknown_term_share(scored.profile, idf),
+                uses_reader,
+            )
+        )
         correct = question.answerable and len(logits) and labels[int(np.argmax(logits))] == 1
         q_labels.append(int(bool(correct)))
     x_q, y_q = np.vstack(q_rows), np.asarray(q_labels)
@@ -128,19 +154,28 @@ def fit_selector(index: Index, questions: list[Question], questions_path: Path, 
     extra = leave_gold_out(index, questions, k, mode, reader)
     x_extra, extra_folds = [], []
     for position, scored in extra:
-        logits = fold_models[folds[position]].logits(scored.unit_features) if len(
-            scored.candidates) else np.zeros(0)
-        x_extra.append(question_features(scored.profile, scored.candidates,
-                                         scored.unit_features, logits,
-                                         unknown_term_share(scored.profile, idf), uses_reader))
+        logits = (
+            fold_models[folds[position]].logits(scored.unit_features)
+            if len(scored.candidates)
+            else np.zeros(0)
+        )
+        x_extra.append(
+            question_features(
+                scored.profile,
+                scored.candidates,
+                scored.unit_features,
+                logits,
+                unknown_term_share(scored.profile, idf),
+                uses_reader,
+            )
+        )
         extra_folds.append(folds[position])
     x_scope = np.vstack([x_q] + x_extra) if x_extra else x_q
     y_scope = np.concatenate([answerable.astype(int), np.zeros(len(x_extra), dtype=int)])
     scope_folds = np.concatenate([folds, np.asarray(extra_folds, dtype=int)])
     oof_scope = np.zeros(len(rows))
     for fold in range(FOLDS):
-        model = _fit(x_scope[scope_folds != fold], y_scope[scope_folds != fold], 1.0,
-                     balanced=True)
+        model = _fit(x_scope[scope_folds != fold], y_scope[scope_folds != fold], 1.0, balanced=True)
         held = folds == fold
         oof_scope[held] = 1 / (1 + np.exp(-model.logits(x_q[held])))
     final_scope = _fit(x_scope, y_scope, 1.0, balanced=True)
@@ -150,14 +185,12 @@ def fit_selector(index: Index, questions: list[Question], questions_path: Path, 
     threshold = choose_threshold(oof_scope, answerable, selected_correct)
     figures = summarise(rows, oof_scope, threshold, answerable, selected_correct)
     per_question = [
-        {"id": q.id, "answerable": q.answerable, "in_scope": round(float(p), 4),
-         "correct": bool(c)}
+        {"id": q.id, "answerable": q.answerable, "in_scope": round(float(p), 4), "correct": bool(c)}
         for (q, _, _), p, c in zip(rows, oof_scope, selected_correct)
     ]
     provenance = {
         "command": f"wbqa train-selector --questions {_display(questions_path)} -k {k} "
-                   f"--mode {mode}"
-                   + (" --reader" if uses_reader else ""),
+        f"--mode {mode}" + (" --reader" if uses_reader else ""),
         "reader_sha256": reader.manifest["sha256"] if uses_reader else None,
         "questions_sha256": hashlib.sha256(Path(questions_path).read_bytes()).hexdigest(),
         "questions": len(rows),
@@ -167,8 +200,10 @@ def fit_selector(index: Index, questions: list[Question], questions_path: Path, 
         "seed": SEED,
         "out_of_fold": figures,
     }
-    return (Selector(final_unit, final_scope, final_conf, threshold, provenance, uses_reader),
-            {**figures, "per_question": per_question})
+    return (
+        Selector(final_unit, final_scope, final_conf, threshold, provenance, uses_reader),
+        {**figures, "per_question": per_question},
+    )
 
 
 def _display(path: Path) -> str:

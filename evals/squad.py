@@ -36,8 +36,10 @@ def load_squad(path: Path) -> list[dict]:
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))["data"]
     except (OSError, ValueError, KeyError) as error:
-        raise ValueError(f"cannot read SQuAD file '{path}' ({error}); pass --squad with the "
-                         "path to dev-v1.1.json") from None
+        raise ValueError(
+            f"cannot read SQuAD file '{path}' ({error}); pass --squad with the "
+            "path to dev-v1.1.json"
+        ) from None
 
 
 def is_held_out(article_index: int) -> bool:
@@ -57,16 +59,23 @@ def squad_items(articles: list[dict], held_out: bool) -> list[SquadItem]:
                 continue
             sentences = tuple(context[s:e] for s, e in spans)
             for qa in paragraph["qas"]:
-                answer_spans = [(a["answer_start"], a["answer_start"] + len(a["text"]))
-                                for a in qa["answers"]]
+                answer_spans = [
+                    (a["answer_start"], a["answer_start"] + len(a["text"])) for a in qa["answers"]
+                ]
                 labels = tuple(
                     any(s <= a_start and a_end <= e for a_start, a_end in answer_spans)
                     for s, e in spans
                 )
-                items.append(SquadItem(
-                    article=article["title"], question_id=qa["id"], question=qa["question"],
-                    paragraph=paragraph_index, context=context,
-                    answers=tuple(a["text"] for a in qa["answers"]), sentences=sentences,
-                    labels=labels,
-                ))
+                items.append(
+                    SquadItem(
+                        article=article["title"],
+                        question_id=qa["id"],
+                        question=qa["question"],
+                        paragraph=paragraph_index,
+                        context=context,
+                        answers=tuple(a["text"] for a in qa["answers"]),
+                        sentences=sentences,
+                        labels=labels,
+                    )
+                )
     return items

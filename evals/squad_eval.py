@@ -32,9 +32,14 @@ from ingest.tokens import load_tokenizer
 SEED = 13
 
 
-def given_paragraph(items: list[SquadItem], embedder: Embedder, selector: Selector,
-                    reader=None, features_only: Selector | None = None,
-                    limit: int = 1000) -> dict[str, float]:
+def given_paragraph(
+    items: list[SquadItem],
+    embedder: Embedder,
+    selector: Selector,
+    reader=None,
+    features_only: Selector | None = None,
+    limit: int = 1000,
+) -> dict[str, float]:
     """Sentence-selection accuracy per configuration on held-out questions.
 
     Each paragraph is one passage at rank 1; its sentences are the candidates, with the
@@ -59,12 +64,21 @@ def given_paragraph(items: list[SquadItem], embedder: Embedder, selector: Select
         query = embedder.encode_query(item.question)
         cos = np.asarray([float(vectors[s] @ query) for s in item.sentences])
         profile = profile_question(item.question, idf, max(idf.values()))
-        hit = Hit(1, 1.0, "p", "p", item.article, None, None, 0, len(item.context),
-                  item.context)
+        hit = Hit(1, 1.0, "p", "p", item.article, None, None, 0, len(item.context), item.context)
         title = item.article.replace("_", " ")
         candidates = [
-            Candidate(i, Unit("p", 0, len(s), "sentence", s, s, title), hit, 0, len(s), s,
-                      title, float(cos[i]), float(cos.max()), s)
+            Candidate(
+                i,
+                Unit("p", 0, len(s), "sentence", s, s, title),
+                hit,
+                0,
+                len(s),
+                s,
+                title,
+                float(cos[i]),
+                float(cos.max()),
+                s,
+            )
             for i, s in enumerate(item.sentences)
         ]
         base = unit_feature_matrix(profile, candidates, 25.0)
@@ -77,7 +91,8 @@ def given_paragraph(items: list[SquadItem], embedder: Embedder, selector: Select
             scores = reader.score(item.question, list(item.sentences))
             correct["reader only"] += item.labels[int(np.argmax(scores))]
             combined = selector.unit_model.logits(
-                unit_feature_matrix(profile, candidates, 25.0, scores))
+                unit_feature_matrix(profile, candidates, 25.0, scores)
+            )
             correct["features + reader"] += item.labels[int(np.argmax(combined))]
     return {name: value / len(sample) for name, value in correct.items()}
 
@@ -88,8 +103,14 @@ def _stem(token: str) -> str:
     return stem(token.strip(".,;:!?\"'()"))
 
 
-def end_to_end(articles: list[dict], index_dir: Path, embedder: Embedder, selector: Selector,
-               reader=None, limit: int = 500) -> dict[str, float]:
+def end_to_end(
+    articles: list[dict],
+    index_dir: Path,
+    embedder: Embedder,
+    selector: Selector,
+    reader=None,
+    limit: int = 500,
+) -> dict[str, float]:
     """Index every dev paragraph; ask held-out questions; hit@1 and answer recall@5."""
     settings = ChunkSettings()
     tokenizer = load_tokenizer(embedder.path)
@@ -99,8 +120,14 @@ def end_to_end(articles: list[dict], index_dir: Path, embedder: Embedder, select
             text = normalize_text(paragraph["context"])
             doc_id = f"{article['title']}/{number}"
             sha = hashlib.sha256(f"{doc_id}\0{text}".encode()).hexdigest()
-            document = Document(doc_id=doc_id, title=article["title"].replace("_", " "),
-                                text=text, sha256=sha, doc_type="squad", fingerprint=sha)
+            document = Document(
+                doc_id=doc_id,
+                title=article["title"].replace("_", " "),
+                text=text,
+                sha256=sha,
+                doc_type="squad",
+                fingerprint=sha,
+            )
             documents.append(document)
             chunks.extend(chunk_document(document, tokenizer, settings))
     write_index(documents, chunks, index_dir, settings, embedder, show_progress=True)
@@ -119,7 +146,10 @@ def end_to_end(articles: list[dict], index_dir: Path, embedder: Embedder, select
             hit_at_1 += contains_answer(scored.candidates[order[0]].answer_text, item.answers)
         recall_5 += any(contains_answer(h.text, item.answers) for h in scored.hits[:5])
         answered += selector.in_scope(scored.question_features) >= selector.threshold
-    return {"questions": len(sample), "hit@1": hit_at_1 / len(sample),
-            "answer_recall@5": recall_5 / len(sample), "answered": answered / len(sample),
-            "ask_p50_ms": float(np.percentile(latencies, 50))}
-
+    return {
+        "questions": len(sample),
+        "hit@1": hit_at_1 / len(sample),
+        "answer_recall@5": recall_5 / len(sample),
+        "answered": answered / len(sample),
+        "ask_p50_ms": float(np.percentile(latencies, 50)),
+    }

@@ -90,8 +90,15 @@ def file_sha256(path: Path) -> str:
 
 def _library_versions() -> dict[str, str]:
     versions = {}
-    for name in ("wbqa", "sentence-transformers", "faiss-cpu", "bm25s", "torch",
-                 "langchain-text-splitters", "pysbd"):
+    for name in (
+        "wbqa",
+        "sentence-transformers",
+        "faiss-cpu",
+        "bm25s",
+        "torch",
+        "langchain-text-splitters",
+        "pysbd",
+    ):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -107,8 +114,9 @@ def previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
         if manifest.get("model", {}).get("id") != model_id:
             return {}
         cache: dict[str, np.ndarray] = {}
-        documents = {d["doc_id"]: Document.from_dict(d) for d in read_jsonl(
-            index_dir / DOCUMENTS_FILE)}
+        documents = {
+            d["doc_id"]: Document.from_dict(d) for d in read_jsonl(index_dir / DOCUMENTS_FILE)
+        }
         chunk_vectors = np.load(index_dir / CHUNK_VECTORS_FILE, allow_pickle=False)
         chunk_texts = [
             chunk_embed_text(documents[c.doc_id], c)
@@ -158,12 +166,20 @@ def build_index(
     )
     if not ingest_report.documents:
         raise NothingToIndex(
-            "no document could be read from " + ", ".join(str(p) for p in paths)
+            "no document could be read from "
+            + ", ".join(str(p) for p in paths)
             + "; check the paths (see the messages above)"
         )
-    report = write_index(ingest_report.documents, ingest_report.chunks, index_dir, settings,
-                         embedder, faiss_kind, [str(Path(p).resolve()) for p in paths],
-                         show_progress=show_progress)
+    report = write_index(
+        ingest_report.documents,
+        ingest_report.chunks,
+        index_dir,
+        settings,
+        embedder,
+        faiss_kind,
+        [str(Path(p).resolve()) for p in paths],
+        show_progress=show_progress,
+    )
     report.ingest = ingest_report
     report.seconds = time.perf_counter() - started
     return report
@@ -210,10 +226,15 @@ def write_index(
         counts = {"documents": len(documents), "chunks": len(chunks), "units": len(units)}
         manifest = {
             "format_version": FORMAT_VERSION,
-            "model": {"id": embedder.model_id, "path": str(embedder.path),
-                      "dimension": embedder.dimension},
-            "chunking": {"chunk_tokens": settings.chunk_tokens,
-                         "overlap_tokens": settings.overlap_tokens},
+            "model": {
+                "id": embedder.model_id,
+                "path": str(embedder.path),
+                "dimension": embedder.dimension,
+            },
+            "chunking": {
+                "chunk_tokens": settings.chunk_tokens,
+                "overlap_tokens": settings.overlap_tokens,
+            },
             "faiss": {"kind": kind},
             "corpus_fingerprint": corpus_fingerprint(documents),
             "sources": sources or [],
@@ -222,7 +243,8 @@ def write_index(
             "libraries": _library_versions(),
             "files": {
                 path.relative_to(building).as_posix(): file_sha256(path)
-                for path in sorted(building.rglob("*")) if path.is_file()
+                for path in sorted(building.rglob("*"))
+                if path.is_file()
             },
         }
         atomic_write_text(building / MANIFEST_FILE, json.dumps(manifest, indent=2) + "\n")

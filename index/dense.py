@@ -21,7 +21,9 @@ REFINE_K_FACTOR = 8
 
 def choose_kind(kind: IndexKind, n_vectors: int) -> str:
     if kind not in INDEX_KINDS:
-        raise ValueError(f"unknown FAISS index kind '{kind}'; choose one of {', '.join(INDEX_KINDS)}")
+        raise ValueError(
+            f"unknown FAISS index kind '{kind}'; choose one of {', '.join(INDEX_KINDS)}"
+        )
     if kind == "auto":
         return "flat" if n_vectors < APPROXIMATE_THRESHOLD else "hnsw"
     return kind
@@ -45,14 +47,16 @@ def build_faiss(vectors: np.ndarray, kind: IndexKind = "auto"):
         quantizer = faiss.IndexFlatIP(dim)
         # 4 dimensions per 8-bit code: 96 bytes a vector at 384 dimensions (16x smaller).
         sub_quantizers = dim // 4 if dim % 4 == 0 else 8
-        index = faiss.IndexIVFPQ(quantizer, dim, n_lists, sub_quantizers, 8,
-                                 faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexIVFPQ(
+            quantizer, dim, n_lists, sub_quantizers, 8, faiss.METRIC_INNER_PRODUCT
+        )
         index.train(vectors)
         index.nprobe = min(n_lists, IVF_NPROBE)
         # PQ codes alone rank near neighbours coarsely; re-rank a shortlist with 8-bit
         # scalar-quantised vectors (384 more bytes a vector, still 3x smaller than flat).
-        refine = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit,
-                                            faiss.METRIC_INNER_PRODUCT)
+        refine = faiss.IndexScalarQuantizer(
+            dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+        )
         index = faiss.IndexRefine(index, refine)
         index.k_factor = REFINE_K_FACTOR
         index.train(vectors)
@@ -101,7 +105,9 @@ def dense_search(
         elif isinstance(index, faiss.IndexRefine):
             base = faiss.downcast_index(index.base_index)
             params = faiss.IndexRefineSearchParameters(
-                sel=selector, k_factor=index.k_factor,
-                base_index_params=faiss.SearchParametersIVF(sel=selector, nprobe=base.nprobe))
+                sel=selector,
+                k_factor=index.k_factor,
+                base_index_params=faiss.SearchParametersIVF(sel=selector, nprobe=base.nprobe),
+            )
     scores, rows = index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
     return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]

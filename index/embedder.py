@@ -67,7 +67,10 @@ class Embedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         # Sorting by length keeps padding low; sentence-transformers already does this per call.
         vectors = self.model.encode(
-            texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+            texts,
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
             show_progress_bar=show_progress,
         )
         return vectors.astype(np.float32)

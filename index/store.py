@@ -65,8 +65,9 @@ class Index:
     _unit_starts: dict[str, tuple[list[int], list[int]]] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, index_dir: Path, model: str | None = None, embedder: Embedder | None = None
-             ) -> Index:
+    def open(
+        cls, index_dir: Path, model: str | None = None, embedder: Embedder | None = None
+    ) -> Index:
         """Load and verify `index_dir`; raise IndexProblem with the fix on any mismatch."""
         index_dir = Path(index_dir)
         manifest = verify_manifest(index_dir)
@@ -91,11 +92,23 @@ class Index:
             bm25 = load_bm25(index_dir / BM25_DIR)
         except (OSError, ValueError, TypeError, KeyError, RuntimeError) as error:
             raise _problem(index_dir, f"could not be read ({error})") from None
-        if not (len(chunks) == len(chunk_vectors) == faiss_index.ntotal
-                and len(units) == len(unit_vectors)):
+        if not (
+            len(chunks) == len(chunk_vectors) == faiss_index.ntotal
+            and len(units) == len(unit_vectors)
+        ):
             raise _problem(index_dir, "has files that disagree on the number of chunks")
-        index = cls(index_dir, manifest, embedder, documents, chunks, units, chunk_vectors,
-                    unit_vectors, faiss_index, bm25)
+        index = cls(
+            index_dir,
+            manifest,
+            embedder,
+            documents,
+            chunks,
+            units,
+            chunk_vectors,
+            unit_vectors,
+            faiss_index,
+            bm25,
+        )
         index._unit_starts = _unit_lookup(units)
         return index
 
@@ -160,8 +173,7 @@ class Index:
         dense: dict[int, float] = {}
         lexical: dict[int, float] = {}
         if mode in ("dense", "hybrid"):
-            vector = query_vector if query_vector is not None else self.embedder.encode_query(
-                query)
+            vector = query_vector if query_vector is not None else self.embedder.encode_query(query)
             dense = dict(dense_search(self.faiss_index, vector, pool, allowed))
         if mode in ("bm25", "hybrid"):
             scores = bm25_scores(self.bm25, query)
@@ -179,19 +191,30 @@ class Index:
         elif self.fusion == "convex":
             fused = convex_combination(dense, lexical, self.alpha)
         else:
-            fused = reciprocal_rank_fusion([
-                [r for r, _ in top_rows(dense, pool)], [r for r, _ in top_rows(lexical, pool)]
-            ])
-        return [self._hit(rank, row, score, dense.get(row), lexical.get(row))
-                for rank, (row, score) in enumerate(top_rows(fused, k), start=1)]
+            fused = reciprocal_rank_fusion(
+                [[r for r, _ in top_rows(dense, pool)], [r for r, _ in top_rows(lexical, pool)]]
+            )
+        return [
+            self._hit(rank, row, score, dense.get(row), lexical.get(row))
+            for rank, (row, score) in enumerate(top_rows(fused, k), start=1)
+        ]
 
-    def _hit(self, rank: int, row: int, score: float, dense: float | None,
-             lexical: float | None) -> Hit:
+    def _hit(
+        self, rank: int, row: int, score: float, dense: float | None, lexical: float | None
+    ) -> Hit:
         chunk = self.chunks[row]
         return Hit(
-            rank=rank, score=round(score, 6), doc_id=chunk.doc_id, chunk_id=chunk.chunk_id,
-            title=self.documents[chunk.doc_id].title, page=chunk.page, section=chunk.section,
-            start=chunk.start, end=chunk.end, text=chunk.text, dense_score=dense,
+            rank=rank,
+            score=round(score, 6),
+            doc_id=chunk.doc_id,
+            chunk_id=chunk.chunk_id,
+            title=self.documents[chunk.doc_id].title,
+            page=chunk.page,
+            section=chunk.section,
+            start=chunk.start,
+            end=chunk.end,
+            text=chunk.text,
+            dense_score=dense,
             bm25_score=lexical,
         )
 

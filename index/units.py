@@ -69,8 +69,15 @@ class _Segmenter:
     def add(self, start: int, end: int, kind: str, embed_text: str) -> None:
         if end - start >= _MIN_UNIT_CHARS:
             self.units.append(
-                Unit(self.document.doc_id, start, end, kind, self.text[start:end], embed_text,
-                     self.context(start))
+                Unit(
+                    self.document.doc_id,
+                    start,
+                    end,
+                    kind,
+                    self.text[start:end],
+                    embed_text,
+                    self.context(start),
+                )
             )
 
     def prose(self, start: int, end: int, kind: str, lead_in: str | None = None) -> None:
@@ -84,8 +91,11 @@ class _Segmenter:
         spans = sentence_spans(block, start)
         merged: list[tuple[int, int]] = []
         for span in spans:
-            if merged and label_match and merged[-1][0] - start <= label_match.end() and (
-                merged[-1][1] - start <= label_match.end()
+            if (
+                merged
+                and label_match
+                and merged[-1][0] - start <= label_match.end()
+                and (merged[-1][1] - start <= label_match.end())
             ):
                 merged[-1] = (merged[-1][0], span[1])
             else:
@@ -130,7 +140,7 @@ class _Segmenter:
                 self.prose(paragraph_start, paragraph_end, "sentence")
                 last_line = self.text[paragraph_start:paragraph_end].rsplit("\n", 1)[-1]
                 spans = sentence_spans(last_line) if last_line.rstrip().endswith(":") else []
-                self.lead_in = _plain(last_line[spans[-1][0]:spans[-1][1]]) if spans else None
+                self.lead_in = _plain(last_line[spans[-1][0] : spans[-1][1]]) if spans else None
                 self.lead_in_indent = -1
                 paragraph_start = None
             if not is_row:

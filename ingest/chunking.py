@@ -1,4 +1,4 @@
-"""Cut a Document into Chunks with langchain-text-splitters, sizes in model tokens, exact offsets."""
+"""Cut a Document into Chunks (langchain-text-splitters), sized in model tokens, exact offsets."""
 
 from __future__ import annotations
 
@@ -12,8 +12,17 @@ from ingest.tokens import count_tokens
 # Markdown headings first, then paragraphs, lines (list items, table rows), sentences,
 # clauses, words. Look-arounds keep a heading's "#" and a sentence's full stop with their text.
 SEPARATORS = [
-    r"\n(?=# )", r"\n(?=## )", r"\n(?=### )", r"\n(?=#### )", r"\n\n+", r"\n",
-    r"(?<=[.!?])\s+", r"(?<=[;:])\s+", r"(?<=,)\s+", r"\s+", "",
+    r"\n(?=# )",
+    r"\n(?=## )",
+    r"\n(?=### )",
+    r"\n(?=#### )",
+    r"\n\n+",
+    r"\n",
+    r"(?<=[.!?])\s+",
+    r"(?<=[;:])\s+",
+    r"(?<=,)\s+",
+    r"\s+",
+    "",
 ]
 
 
@@ -68,7 +77,7 @@ def merge_small_spans(
     for start, end in spans:
         if pending is not None:
             joined = (pending[0], max(end, pending[1]))
-            if count_tokens(tokenizer, text[joined[0]:joined[1]]) <= limit:
+            if count_tokens(tokenizer, text[joined[0] : joined[1]]) <= limit:
                 start, end = joined
             else:
                 merged.append(pending)

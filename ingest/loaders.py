@@ -48,7 +48,9 @@ def read_sidecar(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(sidecar.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise IngestError(f"{sidecar}: unreadable metadata sidecar ({error}); fix or remove it")
+        raise IngestError(
+            f"{sidecar}: unreadable metadata sidecar ({error}); fix or remove it"
+        ) from None
     if not isinstance(data, dict):
         raise IngestError(f"{sidecar}: metadata sidecar must be a JSON object")
     return data
@@ -72,7 +74,9 @@ def _metadata_fields(meta: dict[str, Any]) -> dict[str, Any]:
 
 def _text_of(raw: bytes, path: Path, notices: list[str]) -> str:
     if looks_binary(raw):
-        raise IngestError(f"{path}: looks like binary data, not text; remove it or fix its extension")
+        raise IngestError(
+            f"{path}: looks like binary data, not text; remove it or fix its extension"
+        )
     text, notice = decode_text(raw)
     if notice:
         notices.append(f"{path}: {notice}")
@@ -92,9 +96,11 @@ def load_markdown(raw: bytes, path: Path, notices: list[str]) -> dict[str, Any]:
         try:
             loaded = yaml.safe_load(match.group(1))
         except yaml.YAMLError as error:
-            raise IngestError(f"{path}: invalid YAML front matter ({error.__class__.__name__}); fix it")
+            raise IngestError(
+                f"{path}: invalid YAML front matter ({error.__class__.__name__}); fix it"
+            ) from None
         meta = loaded if isinstance(loaded, dict) else {}
-        source = source[match.end():]
+        source = source[match.end() :]
     text = normalize_text(source)
     fields: dict[str, Any] = {"text": text, "sections": markdown_sections(text)}
     if meta.get("title"):
@@ -108,8 +114,12 @@ def load_html(raw: bytes, path: Path, notices: list[str]) -> dict[str, Any]:
 
     html = _text_of(raw, path, notices)
     extracted = trafilatura.bare_extraction(
-        html, output_format="python", include_tables=True, include_formatting=False,
-        with_metadata=True, favor_recall=True,
+        html,
+        output_format="python",
+        include_tables=True,
+        include_formatting=False,
+        with_metadata=True,
+        favor_recall=True,
     )
     body = getattr(extracted, "text", None) if extracted is not None else None
     if not body:
@@ -143,7 +153,9 @@ def load_pdf(raw: bytes, path: Path, notices: list[str]) -> dict[str, Any]:
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as error:
-        raise IngestError(f"{path}: corrupt or truncated PDF ({error}); re-export or replace it")
+        raise IngestError(
+            f"{path}: corrupt or truncated PDF ({error}); re-export or replace it"
+        ) from None
     if not any(page_texts):
         raise IngestError(
             f"{path}: image-only PDF (no text layer); run OCR on it first (e.g. ocrmypdf)"
@@ -170,9 +182,13 @@ def load_docx(raw: bytes, path: Path, notices: list[str]) -> dict[str, Any]:
     try:
         document = docx.Document(io.BytesIO(raw))
     except (PackageNotFoundError, ValueError, KeyError, OSError) as error:
-        raise IngestError(f"{path}: not a readable DOCX file ({error}); re-save it from Word")
+        raise IngestError(
+            f"{path}: not a readable DOCX file ({error}); re-save it from Word"
+        ) from None
     except Exception as error:  # python-docx surfaces zip and XML errors of many kinds
-        raise IngestError(f"{path}: not a readable DOCX file ({error.__class__.__name__})")
+        raise IngestError(
+            f"{path}: not a readable DOCX file ({error.__class__.__name__})"
+        ) from None
     lines: list[str] = []
     for paragraph in document.paragraphs:
         text = normalize_text(paragraph.text)
@@ -209,13 +225,18 @@ LOADERS: dict[str, Callable[[bytes, Path, list[str]], dict[str, Any]]] = {
 }
 
 
-DOC_TYPES = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html",
-             ".pdf": "pdf", ".docx": "docx"}
+DOC_TYPES = {
+    ".txt": "txt",
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+    ".docx": "docx",
+}
 
 
-def load_document(
-    path: Path, doc_id: str, raw: bytes, notices: list[str]
-) -> Document:
+def load_document(path: Path, doc_id: str, raw: bytes, notices: list[str]) -> Document:
     """Build a Document from a file's bytes; raise IngestError with a one-line reason."""
     suffix = path.suffix.lower()
     if suffix not in LOADERS:

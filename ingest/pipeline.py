@@ -101,7 +101,9 @@ def read_source(source: SourceFile) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise IngestError(f"{path}: cannot read ({error.strerror or error}); check permissions")
+        raise IngestError(
+            f"{path}: cannot read ({error.strerror or error}); check permissions"
+        ) from None
 
 
 def _sidecar_bytes(path: Path) -> bytes:
@@ -154,12 +156,16 @@ def ingest_paths(
     sources = list(discover(roots, report))
     seen: set[str] = set()
     progress = tqdm(
-        sources, desc="ingest", unit="file", disable=not show_progress
-        or len(sources) <= PROGRESS_THRESHOLD,
+        sources,
+        desc="ingest",
+        unit="file",
+        disable=not show_progress or len(sources) <= PROGRESS_THRESHOLD,
     )
     for source in progress:
         if source.doc_id in seen:
-            report.failures.append(f"{source.path}: duplicate document id '{source.doc_id}'; rename it")
+            report.failures.append(
+                f"{source.path}: duplicate document id '{source.doc_id}'; rename it"
+            )
             continue
         seen.add(source.doc_id)
         try:
@@ -177,8 +183,10 @@ def ingest_paths(
             report.chunks.extend(chunk_document(document, tokenizer, settings))
             report.chunked += 1
         except Exception as error:  # one bad document never stops the others
-            message = str(error) if isinstance(error, IngestError) else (
-                f"{source.path}: could not be read ({error.__class__.__name__}: {error})"
+            message = (
+                str(error)
+                if isinstance(error, IngestError)
+                else (f"{source.path}: could not be read ({error.__class__.__name__}: {error})")
             )
             kept = old_documents.get(source.doc_id)
             if kept is not None:

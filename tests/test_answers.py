@@ -16,32 +16,34 @@ def engine(tiny_index):
     return Engine.open(tiny_index.index_dir, index=tiny_index)
 
 
-@pytest.mark.parametrize(("question", "expected"), [
-    ("How many Rafale fighters did Serbia order?", "12 Rafale fighters"),
-    ("When did Albania join NATO?", "2009"),
-    ("How much can the Commission borrow for SAFE?", "EUR 150 billion"),
-])
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many Rafale fighters did Serbia order?", "12 Rafale fighters"),
+        ("When did Albania join NATO?", "2009"),
+        ("How much can the Commission borrow for SAFE?", "EUR 150 billion"),
+    ],
+)
 def test_answer_is_a_verbatim_quote_with_offsets(tiny_index, engine, question, expected):
     answer = engine.ask(question)
     assert not answer.abstained, answer
     assert expected in answer.answer
     cited = answer.citations[0]
     text = tiny_index.documents[cited.doc_id].text
-    assert text[cited.answer_start:cited.answer_end] == answer.answer
+    assert text[cited.answer_start : cited.answer_end] == answer.answer
     assert cited.start <= cited.answer_start < cited.end
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     for alternative in answer.alternatives:
         alt_text = tiny_index.documents[alternative.citation.doc_id].text
         span = alternative.citation.answer_start, alternative.citation.answer_end
-        assert alt_text[span[0]:span[1]] == alternative.answer
+        assert alt_text[span[0] : span[1]] == alternative.answer
     assert {"retrieve", "select", "total"} <= set(answer.timings_ms)
 
 
 def test_the_reader_configuration_answers_too(tiny_index):
     from app.selector import READER_SELECTOR_FILE
 
-    engine = Engine.open(tiny_index.index_dir, index=tiny_index,
-                         selector_path=READER_SELECTOR_FILE)
+    engine = Engine.open(tiny_index.index_dir, index=tiny_index, selector_path=READER_SELECTOR_FILE)
     assert engine.reader is not None
     answer = engine.ask("When did Albania join NATO?")
     assert not answer.abstained and "2009" in answer.answer
@@ -65,13 +67,16 @@ def test_pronoun_sentence_is_extended_with_its_neighbour():
     assert extend_fragment(0, [first, second], text) == (0, 51)
 
 
-@pytest.mark.parametrize(("question", "answer_type"), [
-    ("How many Stryker vehicles is North Macedonia getting?", "number"),
-    ("How much is the Rafale contract worth?", "amount"),
-    ("When did Montenegro join NATO?", "date"),
-    ("Who moderated the roundtable?", "name"),
-    ("What does the report recommend?", "none"),
-])
+@pytest.mark.parametrize(
+    ("question", "answer_type"),
+    [
+        ("How many Stryker vehicles is North Macedonia getting?", "number"),
+        ("How much is the Rafale contract worth?", "amount"),
+        ("When did Montenegro join NATO?", "date"),
+        ("Who moderated the roundtable?", "name"),
+        ("What does the report recommend?", "none"),
+    ],
+)
 def test_answer_types(question, answer_type):
     assert expected_answer_type(question) == answer_type
 
@@ -84,8 +89,11 @@ def test_type_matching_treats_years_as_dates_not_counts():
 
 
 def test_markdown_briefing_round_trip_and_verify(tiny_index, engine):
-    questions = ["How many Rafale fighters did Serbia order?", "When did Albania join NATO?",
-                 "What is the capital of Peru?"]
+    questions = [
+        "How many Rafale fighters did Serbia order?",
+        "When did Albania join NATO?",
+        "What is the capital of Peru?",
+    ]
     answers = [engine.ask(q) for q in questions]
     markdown = briefing_markdown(answers, "Test briefing")
     assert "## Open questions" in markdown and "capital of Peru" in markdown

@@ -18,8 +18,7 @@ from tests.conftest import TINY_NOTES, write_corpus
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking"]
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 INJECTION = """---
 title: "Injection test note"
 ---
@@ -52,7 +51,10 @@ def server(tmp_path_factory):
     env = {**os.environ, "WBQA_INDEX_DIR": str(root / "index")}
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", str(corpus), "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=Path(__file__).parent.parent,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=Path(__file__).parent.parent,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 180
@@ -86,8 +88,10 @@ def browser():
 
 def wait_for_answer(page, expected: str) -> None:
     page.wait_for_function(
-        "t => document.querySelector('#answer')?.innerText.includes(t)", arg=expected,
-        timeout=60_000)
+        "t => document.querySelector('#answer')?.innerText.includes(t)",
+        arg=expected,
+        timeout=60_000,
+    )
 
 
 @pytest.mark.slow
@@ -120,8 +124,8 @@ def test_injected_markup_renders_as_text(server, browser):
     page.locator("#question textarea").fill("Zastava rifle factory in Kragujevac hostile markup")
     page.locator("#ask").click()
     page.wait_for_function(
-        "() => document.querySelector('#passages')?.innerText.includes('Zastava')",
-        timeout=60_000)
+        "() => document.querySelector('#passages')?.innerText.includes('Zastava')", timeout=60_000
+    )
     text = page.locator("#passages").inner_text() + page.locator("#answer").inner_text()
     assert "<script>" in text or "<img" in text
     assert page.evaluate("() => window.__pwned === undefined")
@@ -134,8 +138,11 @@ def test_injected_markup_renders_as_text(server, browser):
 def test_upload_a_file_and_ask_about_it(server, browser, tmp_path):
     url, root = server
     note = tmp_path / "drone plans.md"
-    note.write_text("# Drones\n\nThe Vardar Hawk drone has a range of 340 kilometres and "
-                    "was built in Bitola.\n", encoding="utf-8")
+    note.write_text(
+        "# Drones\n\nThe Vardar Hawk drone has a range of 340 kilometres and "
+        "was built in Bitola.\n",
+        encoding="utf-8",
+    )
     bad = tmp_path / "empty.txt"
     bad.write_text("", encoding="utf-8")
     page = browser.new_page()
@@ -145,7 +152,8 @@ def test_upload_a_file_and_ask_about_it(server, browser, tmp_path):
     page.locator("#add").click()
     page.wait_for_function(
         "() => document.querySelector('#upload-status textarea')?.value.includes('added')",
-        timeout=120_000)
+        timeout=120_000,
+    )
     status = page.locator("#upload-status textarea").input_value()
     assert "added uploads/drone-plans.md" in status
     assert "empty.txt" in status and "error" in status

@@ -45,8 +45,18 @@ def test_search_json_and_batch(built, tmp_path):
     result = run("search", "Rafale", "-k", "2", "--json", "--index-dir", index_dir)
     payload = json.loads(result.output.strip().splitlines()[-1])
     hit = payload["hits"][0]
-    assert set(hit) == {"rank", "score", "doc_id", "chunk_id", "title", "page", "section",
-                        "start", "end", "text"}
+    assert set(hit) == {
+        "rank",
+        "score",
+        "doc_id",
+        "chunk_id",
+        "title",
+        "page",
+        "section",
+        "start",
+        "end",
+        "text",
+    }
     batch = tmp_path / "q.jsonl"
     batch.write_text('{"question": "Rafale"}\n{"question": "NATO"}\n', encoding="utf-8")
     lines = run("search", "--batch", batch, "--index-dir", index_dir).output.strip().splitlines()
@@ -58,26 +68,51 @@ def test_ask_json_shape(built):
     result = run("ask", "When did Albania join NATO?", "--json", "--index-dir", index_dir)
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
-    assert set(payload) == {"question", "answer", "abstained", "confidence", "citations",
-                            "alternatives", "timings_ms"}
+    assert set(payload) == {
+        "question",
+        "answer",
+        "abstained",
+        "confidence",
+        "citations",
+        "alternatives",
+        "timings_ms",
+    }
     assert "2009" in payload["answer"] and 0 <= payload["confidence"] <= 1
     assert set(payload["citations"][0]) == {
-        "n", "doc_id", "title", "authors", "publisher", "year", "url", "page", "section",
-        "start", "end", "answer_start", "answer_end", "passage", "score"}
+        "n",
+        "doc_id",
+        "title",
+        "authors",
+        "publisher",
+        "year",
+        "url",
+        "page",
+        "section",
+        "start",
+        "end",
+        "answer_start",
+        "answer_end",
+        "passage",
+        "score",
+    }
 
 
 def test_ask_markdown(built):
     _, index_dir = built
-    result = run("ask", "When did Albania join NATO?", "--format", "markdown",
-                 "--index-dir", index_dir)
+    result = run(
+        "ask", "When did Albania join NATO?", "--format", "markdown", "--index-dir", index_dir
+    )
     assert "> " in result.output and "[^1]: *Country profile: Albania*" in result.output
 
 
 def test_brief_then_verify_catches_an_edited_quote(built, tmp_path):
     _, index_dir = built
     questions = tmp_path / "questions.txt"
-    questions.write_text("When did Albania join NATO?\nHow many Rafale fighters did Serbia "
-                         "order?\nWhat is the capital of Peru?\n", encoding="utf-8")
+    questions.write_text(
+        "When did Albania join NATO?\nHow many Rafale fighters did Serbia "
+        "order?\nWhat is the capital of Peru?\n",
+        encoding="utf-8",
+    )
     brief = tmp_path / "brief.md"
     result = run("brief", questions, "-o", brief, "--index-dir", index_dir)
     assert result.exit_code == 0 and "1 open questions" in result.output
@@ -91,7 +126,8 @@ def test_missing_index_is_one_clear_line(tmp_path):
     result = run("ask", "anything", "--index-dir", tmp_path / "none")
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        f"Error: index at '{tmp_path / 'none'}' does not exist; run `wbqa index` to (re)build it"]
+        f"Error: index at '{tmp_path / 'none'}' does not exist; run `wbqa index` to (re)build it"
+    ]
 
 
 def test_bad_options_exit_2(tmp_path):

@@ -36,7 +36,8 @@ def test_every_gold_answer_is_in_a_gold_document():
             assert doc in documents, f"{question.id}: unknown document {doc}"
         for answer in question.answers:
             assert any(normalise(answer) in documents[doc] for doc in question.docs), (
-                f"{question.id}: '{answer}' is in none of {question.docs}")
+                f"{question.id}: '{answer}' is in none of {question.docs}"
+            )
 
 
 def test_contains_answer_ignores_case_and_spacing():

@@ -30,7 +30,7 @@ def test_obvious_chunk_comes_first(tiny_index, mode, query, doc_id):
     assert hits[0].doc_id == doc_id
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
     document = tiny_index.documents[hits[0].doc_id]
-    assert document.text[hits[0].start:hits[0].end] == hits[0].text
+    assert document.text[hits[0].start : hits[0].end] == hits[0].text
 
 
 def test_k_is_clamped_and_filters_apply(tiny_index):
@@ -40,7 +40,9 @@ def test_k_is_clamped_and_filters_apply(tiny_index):
     assert only and {h.doc_id for h in only} == {"serbia.md"}
     by_topic = tiny_index.search("NATO", k=10, filters=Filters(topic="albania"))
     assert {h.doc_id for h in by_topic} == {"albania.md"}
-    by_title = tiny_index.search("loans", k=10, mode="dense", filters=Filters(title_contains="safe"))
+    by_title = tiny_index.search(
+        "loans", k=10, mode="dense", filters=Filters(title_contains="safe")
+    )
     assert {h.doc_id for h in by_title} == {"safe.txt"}
 
 
@@ -58,7 +60,9 @@ def test_reindex_embeds_only_what_changed(tmp_path, embedder):
     assert first.embedded > 0
     second = build_index([corpus], index_dir, show_progress=False, embedder=embedder)
     assert second.embedded == 0 and second.reused_vectors == first.embedded + first.reused_vectors
-    (corpus / "safe.txt").write_text(TINY_NOTES["safe.txt"].replace("45 years", "40 years"), "utf-8")
+    (corpus / "safe.txt").write_text(
+        TINY_NOTES["safe.txt"].replace("45 years", "40 years"), "utf-8"
+    )
     third = build_index([corpus], index_dir, show_progress=False, embedder=embedder)
     # one chunk and one sentence of safe.txt changed; nothing else is embedded again
     assert third.embedded == 2
@@ -132,7 +136,8 @@ def test_approximate_index_recall_at_200k(kind):
     vectors = centres[rng.integers(0, 200, 200_000)] + 0.6 * rng.normal(size=(200_000, 384))
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
     queries = vectors[rng.choice(len(vectors), 100, replace=False)] + 0.05 * rng.normal(
-        size=(100, 384)).astype(np.float32)
+        size=(100, 384)
+    ).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     exact = build_faiss(vectors, "flat")
     approximate = build_faiss(vectors, kind)

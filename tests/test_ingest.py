@@ -25,23 +25,27 @@ def tokenizer():
 def make_document(text: str) -> Document:
     from ingest.normalize import normalize_text
 
-    return Document(doc_id="x.txt", title="x", text=normalize_text(text), sha256="0" * 64,
-                    doc_type="txt")
+    return Document(
+        doc_id="x.txt", title="x", text=normalize_text(text), sha256="0" * 64, doc_type="txt"
+    )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     text=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=3000),
     chunk_tokens=st.integers(min_value=16, max_value=256),
     overlap_ratio=st.floats(min_value=0, max_value=0.9),
 )
 def test_offsets_hold_for_any_text_and_settings(tokenizer, text, chunk_tokens, overlap_ratio):
-    settings_ = ChunkSettings(chunk_tokens=chunk_tokens,
-                              overlap_tokens=int(chunk_tokens * overlap_ratio))
+    settings_ = ChunkSettings(
+        chunk_tokens=chunk_tokens, overlap_tokens=int(chunk_tokens * overlap_ratio)
+    )
     document = make_document(text)
     chunks = chunk_document(document, tokenizer, settings_)
     for chunk in chunks:
-        assert document.text[chunk.start:chunk.end] == chunk.text
+        assert document.text[chunk.start : chunk.end] == chunk.text
         assert chunk.n_tokens + 2 <= 256
     again = chunk_document(document, tokenizer, settings_)
     assert [c.chunk_id for c in again] == [c.chunk_id for c in chunks]
@@ -76,7 +80,7 @@ def test_markdown_front_matter_and_sections(tiny_corpus):
     rafale = serbia.text.index("Rafale fighters")
     assert serbia.section_at(rafale) == "Procurement"
     for chunk in report.chunks:
-        assert documents[chunk.doc_id].text[chunk.start:chunk.end] == chunk.text
+        assert documents[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
 
 
 def test_html_loader_keeps_title_and_drops_boilerplate(tmp_path):
@@ -88,7 +92,9 @@ def test_html_loader_keeps_title_and_drops_boilerplate(tmp_path):
         "split between research and development actions across member states.</p>"
         "<p>It funds collaborative projects between companies from at least three countries, "
         "and it encourages small firms to take part in consortia.</p></article>"
-        "<footer>Cookie policy</footer></body></html>", encoding="utf-8")
+        "<footer>Cookie policy</footer></body></html>",
+        encoding="utf-8",
+    )
     document = load_document(page, "page.html", page.read_bytes(), [])
     assert document.title == "European Defence Fund"  # the page heading wins over <title>
     assert "EUR 7.953 billion" in document.text
@@ -108,8 +114,13 @@ def make_pdf(path: Path, pages: list[str]) -> None:
 
 def test_pdf_loader_keeps_pages(tmp_path, tokenizer):
     path = tmp_path / "report.pdf"
-    make_pdf(path, ["Page one is about artillery shells and the plants that make them in the region.",
-                    "Page two is about drones, counter-drone systems and who builds them."])
+    make_pdf(
+        path,
+        [
+            "Page one is about artillery shells and the plants that make them in the region.",
+            "Page two is about drones, counter-drone systems and who builds them.",
+        ],
+    )
     document = load_document(path, "report.pdf", path.read_bytes(), [])
     assert document.title == "Ammunition report"
     drones = document.text.index("drones")
@@ -279,8 +290,10 @@ def test_bundled_corpus_offsets_hold_for_every_chunk():
     assert not report.failures and len(report.documents) == 23
     documents = {d.doc_id: d for d in report.documents}
     for chunk in report.chunks:
-        assert documents[chunk.doc_id].text[chunk.start:chunk.end] == chunk.text
+        assert documents[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
         assert chunk.n_tokens <= 200
     report_doc = documents["report/europes-overlooked-allies.txt"]
     assert report_doc.title.startswith("Europe's Overlooked Allies")
-    assert report_doc.authors == ("Ana Krstinovska", "Alessandro Marrone") and report_doc.year == 2025
+    assert (
+        report_doc.authors == ("Ana Krstinovska", "Alessandro Marrone") and report_doc.year == 2025
+    )

@@ -15,18 +15,23 @@ def test_shipped_weights_match_their_manifest():
     manifest = verify_reader(READER_DIR)
     assert manifest["sha256"] == sha256_of(READER_DIR / "model.onnx")
     assert "held_out_articles" in manifest["data"] and manifest["command"].startswith("wbqa")
-    train, held = set(manifest["data"]["train_articles"]), set(
-        manifest["data"]["held_out_articles"])
+    train, held = (
+        set(manifest["data"]["train_articles"]),
+        set(manifest["data"]["held_out_articles"]),
+    )
     assert train and held and not train & held
 
 
 def test_reader_prefers_the_sentence_that_answers():
     reader = load_reader()
-    scores = reader.score("How many Rafale jets did Serbia order?", [
-        "Serbia signed a contract with Dassault for 12 Rafale fighters.",
-        "Macron called it a strategic change for Serbia.",
-        "Albania joined NATO in 2009.",
-    ])
+    scores = reader.score(
+        "How many Rafale jets did Serbia order?",
+        [
+            "Serbia signed a contract with Dassault for 12 Rafale fighters.",
+            "Macron called it a strategic change for Serbia.",
+            "Albania joined NATO in 2009.",
+        ],
+    )
     assert scores.shape == (3,) and int(np.argmax(scores)) == 0
     assert reader.score("anything", []).shape == (0,)
 
@@ -49,18 +54,38 @@ def test_train_reader_command_runs_a_few_steps(tmp_path):
     squad = tmp_path / "squad.json"
     paragraph = {
         "context": "Albania joined NATO in 2009. Its capital is Tirana. It borders Greece.",
-        "qas": [{"id": f"q{i}", "question": question,
-                 "answers": [{"text": text, "answer_start": start}]}
-                for i, (question, text, start) in enumerate([
+        "qas": [
+            {
+                "id": f"q{i}",
+                "question": question,
+                "answers": [{"text": text, "answer_start": start}],
+            }
+            for i, (question, text, start) in enumerate(
+                [
                     ("When did Albania join NATO?", "2009", 23),
                     ("What is the capital of Albania?", "Tirana", 44),
-                    ("Which country does Albania border?", "Greece", 63)])],
+                    ("Which country does Albania border?", "Greece", 63),
+                ]
+            )
+        ],
     }
     articles = [{"title": f"Article_{n}", "paragraphs": [paragraph, paragraph]} for n in range(4)]
     squad.write_text(json.dumps({"version": "1.1", "data": articles}), encoding="utf-8")
     output = tmp_path / "reader"
-    result = CliRunner().invoke(cli, ["train-reader", "--squad", str(squad), "-o", str(output),
-                                      "--max-pairs", "16", "--eval-questions", "3"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "train-reader",
+            "--squad",
+            str(squad),
+            "-o",
+            str(output),
+            "--max-pairs",
+            "16",
+            "--eval-questions",
+            "3",
+        ],
+    )
     assert result.exit_code == 0, result.output
     manifest = verify_reader(output)
     assert manifest["figures"]["training_pairs"] == 16
