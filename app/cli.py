@@ -627,7 +627,6 @@ def run_beir(beir_dir: Path, index_dir: Path, say) -> dict:
         read_beir,
     )
     from index.embedder import load_embedder
-    from ingest.records import ChunkSettings
 
     try:
         corpus, queries, qrels = read_beir(beir_dir)
@@ -636,7 +635,7 @@ def run_beir(beir_dir: Path, index_dir: Path, say) -> dict:
     name = collection_name(beir_dir)
     folder = index_dir.parent / f"bench-{name}"
     say(f"{name}: {len(corpus)} documents, {len(queries)} test queries; index at {folder}")
-    index = index_beir(corpus, folder, load_embedder(), ChunkSettings())
+    index = index_beir(corpus, folder, load_embedder())
     figures = evaluate_beir(index, queries, qrels, ["bm25", "dense", "hybrid"])
     rows = [
         {

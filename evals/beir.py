@@ -7,19 +7,14 @@ that folder's vectors, so only the first run pays for embedding.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import re
 import time
 from pathlib import Path
 
-from index.build import write_index
+from evals.collection import build_collection
 from index.embedder import Embedder
 from index.store import Index
-from ingest.chunking import chunk_document
-from ingest.normalize import normalize_text
-from ingest.records import ChunkSettings, Document
-from ingest.tokens import load_tokenizer
 
 # Published figures from the benchmark folder's README (SciFact, BEIR test split).
 PUBLISHED_SCIFACT = [
@@ -54,31 +49,10 @@ def read_beir(folder: Path, split: str = "test"):
     return corpus, {q: queries[q] for q in qrels}, qrels
 
 
-def index_beir(
-    corpus: list[dict], index_dir: Path, embedder: Embedder, settings: ChunkSettings
-) -> Index:
-    tokenizer = load_tokenizer(embedder.path)
-    documents, chunks = [], []
-    for row in corpus:
-        text = normalize_text(row.get("text") or "")
-        title = normalize_text(row.get("title") or "") or str(row["_id"])
-        if not text:
-            text = title
-        sha = hashlib.sha256(f"{row['_id']}\0{title}\0{text}".encode()).hexdigest()
-        document = Document(
-            doc_id=str(row["_id"]),
-            title=title,
-            text=text,
-            sha256=sha,
-            doc_type="beir",
-            fingerprint=sha,
-        )
-        documents.append(document)
-        chunks.extend(chunk_document(document, tokenizer, settings))
-    write_index(
-        documents, chunks, index_dir, settings, embedder, with_units=False, show_progress=True
-    )
-    return Index.open(index_dir, embedder=embedder)
+def index_beir(corpus: list[dict], index_dir: Path, embedder: Embedder) -> Index:
+    """Abstracts as documents (title kept as the title), retrieval only: no answer units."""
+    records = ((str(r["_id"]), r.get("title") or "", r.get("text") or "") for r in corpus)
+    return build_collection(records, "beir", index_dir, embedder, with_units=False)
 
 
 def evaluate_beir(

@@ -130,20 +130,16 @@ def fit_selector(
                 oof_logits[i] = model.logits(scored.unit_features)
     final_unit = unit_model_without(None)
 
-    idf = index.term_idf
+    def question_row(scored, logits: np.ndarray) -> np.ndarray:
+        unknown = unknown_term_share(scored.profile, index.term_idf)
+        return question_features(
+            scored.profile, scored.candidates, scored.unit_features, logits, unknown, uses_reader
+        )
+
     q_rows, q_labels = [], []
     for i, (question, scored, labels) in enumerate(rows):
         logits = oof_logits[i]
-        q_rows.append(
-            question_features(
-                scored.profile,
-                scored.candidates,
-                scored.unit_features,
-                logits,
-                unknown_term_share(scored.profile, idf),
-                uses_reader,
-            )
-        )
+        q_rows.append(question_row(scored, logits))
         correct = question.answerable and len(logits) and labels[int(np.argmax(logits))] == 1
         q_labels.append(int(bool(correct)))
     x_q, y_q = np.vstack(q_rows), np.asarray(q_labels)
@@ -159,16 +155,7 @@ def fit_selector(
             if len(scored.candidates)
             else np.zeros(0)
         )
-        x_extra.append(
-            question_features(
-                scored.profile,
-                scored.candidates,
-                scored.unit_features,
-                logits,
-                unknown_term_share(scored.profile, idf),
-                uses_reader,
-            )
-        )
+        x_extra.append(question_row(scored, logits))
         extra_folds.append(folds[position])
     x_scope = np.vstack([x_q] + x_extra) if x_extra else x_q
     y_scope = np.concatenate([answerable.astype(int), np.zeros(len(x_extra), dtype=int)])

@@ -7,7 +7,6 @@ answer hit rate at 1 and answer-string recall@5.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
 import time
@@ -18,16 +17,11 @@ import numpy as np
 from app.answering import score_question
 from app.features import profile_question
 from app.selector import Candidate, Selector, unit_feature_matrix
+from evals.collection import build_collection
 from evals.questions import contains_answer
 from evals.squad import SquadItem, squad_items
-from index.build import write_index
 from index.embedder import Embedder
 from index.records import Hit, Unit
-from index.store import Index
-from ingest.chunking import chunk_document
-from ingest.normalize import normalize_text
-from ingest.records import ChunkSettings, Document
-from ingest.tokens import load_tokenizer
 
 SEED = 13
 
@@ -112,26 +106,12 @@ def end_to_end(
     limit: int = 500,
 ) -> dict[str, float]:
     """Index every dev paragraph; ask held-out questions; hit@1 and answer recall@5."""
-    settings = ChunkSettings()
-    tokenizer = load_tokenizer(embedder.path)
-    documents, chunks = [], []
-    for article in articles:
-        for number, paragraph in enumerate(article["paragraphs"]):
-            text = normalize_text(paragraph["context"])
-            doc_id = f"{article['title']}/{number}"
-            sha = hashlib.sha256(f"{doc_id}\0{text}".encode()).hexdigest()
-            document = Document(
-                doc_id=doc_id,
-                title=article["title"].replace("_", " "),
-                text=text,
-                sha256=sha,
-                doc_type="squad",
-                fingerprint=sha,
-            )
-            documents.append(document)
-            chunks.extend(chunk_document(document, tokenizer, settings))
-    write_index(documents, chunks, index_dir, settings, embedder, show_progress=True)
-    index = Index.open(index_dir, embedder=embedder)
+    records = (
+        (f"{article['title']}/{number}", article["title"].replace("_", " "), paragraph["context"])
+        for article in articles
+        for number, paragraph in enumerate(article["paragraphs"])
+    )
+    index = build_collection(records, "squad", index_dir, embedder, with_units=True)
     rng = random.Random(SEED)
     held = squad_items(articles, held_out=True)
     sample = rng.sample(held, min(limit, len(held)))
