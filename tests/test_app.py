@@ -113,6 +113,15 @@ def test_ask_answer_citation_and_abstain(server, browser):
     wait_for_answer(page, "The sources do not answer this question")
     assert "Closest passages" in page.locator("#passages").inner_text()
     page.screenshot(path=str(ARTIFACTS / "abstain.png"), full_page=True)
+
+    page.get_by_text("Briefing", exact=True).click()
+    page.locator("#export").click()
+    link = page.locator("#briefing-file a[href]").first
+    link.wait_for(timeout=60_000)
+    briefing = page.request.get(link.get_attribute("href")).text()
+    assert "## 1. How many Rafale fighters did Serbia order?" in briefing
+    assert "## Open questions" in briefing and "What is the capital of Peru?" in briefing
+    assert "<!-- wbqa-quote doc=\"serbia.md\"" in briefing
     page.close()
 
 
