@@ -260,7 +260,10 @@ def search(query, k, mode, as_json, batch, doc_prefix, topic, title_contains, in
     filters = make_filters(doc_prefix, topic, title_contains)
     queries = read_questions(batch) if batch else [query]
     for text in queries:
-        hits = index.search(text, k=k, mode=mode, filters=filters)
+        try:
+            hits = index.search(text, k=k, mode=mode, filters=filters)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="QUERY") from None
         if batch or as_json:
             click.echo(
                 json.dumps(
