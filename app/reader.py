@@ -7,7 +7,6 @@ weights ship in `app/reader/` with a manifest; loading checks their sha256.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -15,6 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from ingest.storage import file_sha256
 
 READER_DIR = Path(__file__).with_name("reader")
 READER_ENV = "WBQA_READER"
@@ -25,14 +26,6 @@ MAX_LENGTH = 128
 
 class ReaderProblem(Exception):
     """The reader folder is missing or its weights do not match their manifest."""
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -71,7 +64,7 @@ def verify_reader(folder: Path) -> dict:
             "run `wbqa train-reader` or point WBQA_READER at a reader folder"
         )
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    if sha256_of(model_path) != manifest.get("sha256"):
+    if file_sha256(model_path) != manifest.get("sha256"):
         raise ReaderProblem(
             f"reader weights '{model_path}' do not match the sha256 in their "
             "manifest; restore them or run `wbqa train-reader`"

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from evals.squad import HELD_OUT_EVERY, SquadItem, load_squad, squad_items
-from ingest.storage import atomic_write_text
+from ingest.storage import atomic_write_text, file_sha256
 from ingest.tokens import resolve_model_path
 
 SEED = 13
@@ -169,7 +169,7 @@ def train_reader(
     try:
         tokenizer.save_pretrained(str(staging))
         onnx_path = export_onnx(model, tokenizer, staging)
-        from app.reader import _load, sha256_of
+        from app.reader import _load
 
         figures = {
             "train_seconds": round(train_seconds, 1),
@@ -180,11 +180,11 @@ def train_reader(
         manifest = {
             "name": "wbqa reader (MiniLM-L6 cross-encoder, int8 ONNX)",
             "base_model": str(base.name),
-            "sha256": sha256_of(onnx_path),
+            "sha256": file_sha256(onnx_path),
             "bytes": onnx_path.stat().st_size,
             "data": {
                 "source": "SQuAD v1.1 dev (Rajpurkar et al. 2016), CC BY-SA 4.0",
-                "file_sha256": sha256_of(Path(squad_path)),
+                "file_sha256": file_sha256(Path(squad_path)),
                 "split": f"by article, file order: index % {HELD_OUT_EVERY} == "
                 f"{HELD_OUT_EVERY - 1} held out, all others train",
                 "train_articles": sorted({i.article for i in train_items}),

@@ -31,7 +31,7 @@ from ingest.pipeline import (
     load_previous,
 )
 from ingest.records import Chunk, ChunkSettings, Document, IngestReport
-from ingest.storage import atomic_write_text, read_jsonl, write_jsonl
+from ingest.storage import atomic_write_text, file_sha256, read_jsonl, write_jsonl
 
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
@@ -77,14 +77,6 @@ def corpus_fingerprint(documents: list[Document]) -> str:
     digest = hashlib.sha256()
     for document in sorted(documents, key=lambda d: d.doc_id):
         digest.update(f"{document.doc_id}\0{document.fingerprint or document.sha256}\n".encode())
-    return digest.hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
     return digest.hexdigest()
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.storage import file_sha256
 from ingest.tokens import resolve_model_path
 
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.onnx")
@@ -25,11 +26,7 @@ def model_identity(path: Path) -> str:
     for name in _WEIGHT_FILES:
         weights = path / name
         if weights.is_file():
-            digest = hashlib.sha256()
-            with weights.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-            return f"{_model_name(path)}@{digest.hexdigest()[:12]}"
+            return f"{_model_name(path)}@{file_sha256(weights)[:12]}"
     return _model_name(path)
 
 

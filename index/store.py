@@ -20,7 +20,6 @@ from index.build import (
     UNIT_VECTORS_FILE,
     UNITS_FILE,
     chunk_embed_text,
-    file_sha256,
 )
 from index.dense import dense_search, load_faiss
 from index.embedder import Embedder, load_embedder
@@ -29,7 +28,7 @@ from index.lexical import bm25_scores, idf_table, load_bm25
 from index.records import Filters, Hit, Unit
 from ingest.pipeline import CHUNKS_FILE, DOCUMENTS_FILE
 from ingest.records import Chunk, Document
-from ingest.storage import read_jsonl
+from ingest.storage import file_sha256, read_jsonl
 
 Mode = Literal["dense", "bm25", "hybrid"]
 MODES: tuple[str, ...] = ("dense", "bm25", "hybrid")

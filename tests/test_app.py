@@ -121,7 +121,7 @@ def test_ask_answer_citation_and_abstain(server, browser):
     briefing = page.request.get(link.get_attribute("href")).text()
     assert "## 1. How many Rafale fighters did Serbia order?" in briefing
     assert "## Open questions" in briefing and "What is the capital of Peru?" in briefing
-    assert "<!-- wbqa-quote doc=\"serbia.md\"" in briefing
+    assert '<!-- wbqa-quote doc="serbia.md"' in briefing
     page.close()
 
 

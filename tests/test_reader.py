@@ -8,12 +8,13 @@ import shutil
 import numpy as np
 import pytest
 
-from app.reader import READER_DIR, ReaderProblem, load_reader, sha256_of, verify_reader
+from app.reader import READER_DIR, ReaderProblem, load_reader, verify_reader
+from ingest.storage import file_sha256
 
 
 def test_shipped_weights_match_their_manifest():
     manifest = verify_reader(READER_DIR)
-    assert manifest["sha256"] == sha256_of(READER_DIR / "model.onnx")
+    assert manifest["sha256"] == file_sha256(READER_DIR / "model.onnx")
     assert "held_out_articles" in manifest["data"] and manifest["command"].startswith("wbqa")
     train, held = (
         set(manifest["data"]["train_articles"]),
