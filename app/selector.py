@@ -29,7 +29,7 @@ from app.features import (
 from index.records import Hit, Unit
 
 # The default selector (features only: as accurate as with the reader on the project's
-# questions and SQuAD, and 7x faster; see README Results) and the one that adds the reader.
+# questions and SQuAD, and 8x faster; see README Results) and the one that adds the reader.
 SELECTOR_FILE = Path(__file__).with_name("selector.json")
 READER_SELECTOR_FILE = Path(__file__).with_name("selector-reader.json")
 SELECTOR_ENV = "WBQA_SELECTOR"
