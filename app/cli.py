@@ -695,6 +695,77 @@ def run_squad(squad_file: Path, index_dir: Path, limit: int, say) -> dict:
     return {"given_paragraph": paragraph, "end_to_end": e2e}
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print all figures as one JSON object.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for bench.md and bench.json.",
+)
+@index_dir_option
+def bench(as_json, out, index_dir) -> None:
+    """Measure indexing throughput against the machine's limit, latency and start-up.
+
+    Example: wbqa bench --out bench-out
+    """
+    from evals.bench import run_bench
+    from evals.questions import QUESTIONS_FILE, load_questions
+    from evals.report import markdown_table
+    from ingest.storage import atomic_write_text
+
+    if not (index_dir / "manifest.json").is_file():
+        run_build([DEFAULT_CORPUS], index_dir, None)
+    figures = run_bench(open_index(index_dir), load_questions(QUESTIONS_FILE))
+    if as_json:
+        click.echo(json.dumps(figures))
+        return
+    indexing = figures["indexing"]
+    rows = [
+        {
+            "figure": "embedding (cold, bundled corpus)",
+            "value": f"{indexing['texts_per_s']:.0f} texts/s, "
+            f"{indexing['tokens_per_s']:.0f} tokens/s",
+        },
+        {
+            "figure": "model cost",
+            "value": f"{indexing['mflops_per_token']:.1f} MFLOP/token "
+            f"at {indexing['mean_tokens']:.0f} tokens",
+        },
+        {"figure": "machine fp32 matmul", "value": f"{indexing['machine_gflops']:.0f} GFLOP/s"},
+        {
+            "figure": "embedding share of that limit",
+            "value": f"{indexing['share_of_limit']:.0%} "
+            f"({indexing['achieved_gflops']:.0f} GFLOP/s)",
+        },
+    ]
+    for name, values in figures["latency_ms"].items():
+        rows.append(
+            {
+                "figure": f"{name} p50/p95/p99",
+                "value": f"{values['p50']:.1f} / {values['p95']:.1f} / {values['p99']:.1f} ms",
+            }
+        )
+    rows.append(
+        {
+            "figure": "ask, 4 concurrent clients",
+            "value": f"{figures['ask_per_s_4_clients']:.0f} questions/s",
+        }
+    )
+    rows.append(
+        {"figure": "serve: start to first answer", "value": f"{figures['serve']['ready_s']:.1f} s"}
+    )
+    rows.append(
+        {"figure": "serve: peak memory (RSS)", "value": f"{figures['serve']['peak_rss_mb']:.0f} MB"}
+    )
+    table = markdown_table(rows, ["figure", "value"])
+    click.echo(table)
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "bench.md", table + "\n")
+        atomic_write_text(out / "bench.json", json.dumps(figures, indent=2) + "\n")
+
+
 @cli.command("train-reader")
 @click.option(
     "--squad",

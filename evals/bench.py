@@ -1,0 +1,168 @@
+"""`wbqa bench`: performance figures printed by a command, never asserted in timed tests.
+
+This first part measures the bundled corpus: embedding throughput against the machine's own
+matrix-multiply limit, search and ask latency, throughput with concurrent clients, and the
+app's start-up time and peak memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from app.engine import Engine
+from evals.questions import Question
+from index.embedder import Embedder
+from index.store import Index
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
+    """This machine's fp32 matrix-multiply rate with torch's threads: the physical limit
+    that transformer inference approaches (best of `repeats`)."""
+    import torch
+
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.matmul(a, b)
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        torch.matmul(a, b)
+        best = min(best, time.perf_counter() - started)
+    return 2 * size**3 / best / 1e9
+
+
+def encoder_flops_per_token(hidden: int, layers: int, intermediate: int, sequence: int) -> float:
+    """Forward FLOPs per token of a BERT-style encoder (2 FLOPs a multiply-add):
+    projections 4h² and feed-forward 2hi per layer, plus attention scores and mixing 2·s·h."""
+    per_layer = 2 * (4 * hidden * hidden + 2 * hidden * intermediate) + 2 * 2 * sequence * hidden
+    return float(layers * per_layer)
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    return {f"p{q}": float(np.percentile(values, q)) for q in (50, 95, 99)} if values else {}
+
+
+def embedding_throughput(embedder: Embedder, texts: list[str]) -> dict[str, float]:
+    """Cold embedding of `texts` (no cache): chunks/s, tokens/s and share of the fp32 limit."""
+    tokenizer = embedder.model.tokenizer
+    limit = embedder.model.max_seq_length
+    lengths = [
+        min(len(ids), limit) for ids in tokenizer(texts, add_special_tokens=True)["input_ids"]
+    ]
+    started = time.perf_counter()
+    embedder.encode_passages(texts)
+    seconds = time.perf_counter() - started
+    config = embedder.model[0].auto_model.config
+    mean_length = float(np.mean(lengths))
+    flops = encoder_flops_per_token(
+        config.hidden_size, config.num_hidden_layers, config.intermediate_size, int(mean_length)
+    )
+    peak = matmul_gflops()
+    tokens_per_second = sum(lengths) / seconds
+    return {
+        "texts": len(texts),
+        "seconds": seconds,
+        "texts_per_s": len(texts) / seconds,
+        "tokens_per_s": tokens_per_second,
+        "mean_tokens": mean_length,
+        "mflops_per_token": flops / 1e6,
+        "achieved_gflops": tokens_per_second * flops / 1e9,
+        "machine_gflops": peak,
+        "share_of_limit": tokens_per_second * flops / 1e9 / peak,
+    }
+
+
+def query_latency(engine: Engine, questions: list[Question], repeats: int = 2) -> dict:
+    """Warm, one client: search per mode and ask, in milliseconds."""
+    texts = [q.question for q in questions]
+    engine.ask(texts[0])
+    results = {}
+    for mode in ("dense", "bm25", "hybrid"):
+        timings = []
+        for _ in range(repeats):
+            for text in texts:
+                started = time.perf_counter()
+                engine.search(text, k=10, mode=mode)
+                timings.append((time.perf_counter() - started) * 1000)
+        results[f"search_{mode}"] = percentiles(timings)
+    timings = []
+    for _ in range(repeats):
+        for text in texts:
+            started = time.perf_counter()
+            engine.ask(text)
+            timings.append((time.perf_counter() - started) * 1000)
+    results["ask"] = percentiles(timings)
+    return results
+
+
+def concurrent_throughput(engine: Engine, questions: list[Question], clients: int = 4) -> float:
+    """Questions answered per second with `clients` asking at once (threads share the engine
+    exactly as the app's request handlers do)."""
+    texts = [q.question for q in questions]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(engine.ask, texts))
+    return len(texts) / (time.perf_counter() - started)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve_start_up(index_dir: Path, timeout: float = 120.0) -> dict[str, float]:
+    """Seconds from starting `wbqa serve` (existing index) to the first answered API request,
+    and the server's peak resident memory."""
+    port = free_port()
+    env = {**os.environ, "WBQA_INDEX_DIR": str(index_dir)}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/gradio_api/call/ask"
+    body = json.dumps({"data": ["When did Albania join NATO?", 5, "hybrid"]}).encode()
+    try:
+        while time.perf_counter() - started < timeout:
+            try:
+                request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    event = json.loads(response.read())["event_id"]
+                with urllib.request.urlopen(f"{url}/{event}", timeout=30) as response:
+                    if b"complete" in response.read():
+                        break
+            except OSError:
+                time.sleep(0.2)
+        ready = time.perf_counter() - started
+        status = Path(f"/proc/{process.pid}/status").read_text()
+        peak_kb = next(
+            int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return {"ready_s": ready, "peak_rss_mb": peak_kb / 1024}
+
+
+def run_bench(index: Index, questions: list[Question]) -> dict:
+    engine = Engine.open(index.index_dir, index=index)
+    texts = [index.chunk_text_for_embedding(c) for c in index.chunks]
+    texts += [u.embed_text for u in index.units]
+    return {
+        "indexing": embedding_throughput(index.embedder, texts),
+        "latency_ms": query_latency(engine, questions),
+        "ask_per_s_4_clients": concurrent_throughput(engine, questions * 2),
+        "serve": serve_start_up(index.index_dir),
+    }
