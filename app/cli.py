@@ -703,8 +703,15 @@ def run_squad(squad_file: Path, index_dir: Path, limit: int, say) -> dict:
     default=None,
     help="Folder for bench.md and bench.json.",
 )
+@click.option(
+    "--scale",
+    "scale_sizes",
+    default="10000,100000,1000000",
+    show_default=True,
+    help="Synthetic collection sizes for flat/HNSW/IVF-PQ ('' to skip).",
+)
 @index_dir_option
-def bench(as_json, out, index_dir) -> None:
+def bench(as_json, out, scale_sizes, index_dir) -> None:
     """Measure indexing throughput against the machine's limit, latency and start-up.
 
     Example: wbqa bench --out bench-out
@@ -716,7 +723,14 @@ def bench(as_json, out, index_dir) -> None:
 
     if not (index_dir / "manifest.json").is_file():
         run_build([DEFAULT_CORPUS], index_dir, None)
+    from evals.bench import scale
+
+    try:
+        sizes = [int(size) for size in scale_sizes.split(",") if size.strip()]
+    except ValueError:
+        raise click.BadParameter("expected sizes like 10000,100000", param_hint="--scale") from None
     figures = run_bench(open_index(index_dir), load_questions(QUESTIONS_FILE))
+    figures["scale"] = scale(sizes) if sizes else []
     if as_json:
         click.echo(json.dumps(figures))
         return
@@ -759,6 +773,10 @@ def bench(as_json, out, index_dir) -> None:
         {"figure": "serve: peak memory (RSS)", "value": f"{figures['serve']['peak_rss_mb']:.0f} MB"}
     )
     table = markdown_table(rows, ["figure", "value"])
+    if figures["scale"]:
+        table += "\n\n" + markdown_table(
+            figures["scale"], ["vectors", "kind", "build_s", "size_mb", "p50_ms", "recall@10"]
+        )
     click.echo(table)
     if out:
         out.mkdir(parents=True, exist_ok=True)

@@ -166,3 +166,68 @@ def run_bench(index: Index, questions: list[Question]) -> dict:
         "ask_per_s_4_clients": concurrent_throughput(engine, questions * 2),
         "serve": serve_start_up(index.index_dir),
     }
+
+
+def synthetic_vectors(n: int, dim: int = 384, seed: int = 0) -> np.ndarray:
+    """Clustered unit vectors (sentence embeddings cluster by topic; uniform noise does not)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(max(n // 1000, 16), dim)).astype(np.float32)
+    vectors = np.empty((n, dim), dtype=np.float32)
+    for start in range(0, n, 100_000):
+        stop = min(start + 100_000, n)
+        block = centres[rng.integers(0, len(centres), stop - start)]
+        block = block + 0.6 * rng.normal(size=block.shape).astype(np.float32)
+        vectors[start:stop] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    return vectors
+
+
+def index_bytes(index) -> int:
+    """Serialised size of a FAISS index: what it costs on disk and, loaded, in memory."""
+    import faiss
+
+    return int(faiss.serialize_index(index).nbytes)
+
+
+def scale(
+    sizes: list[int], kinds: tuple[str, ...] = ("flat", "hnsw", "ivfpq"), queries: int = 200
+) -> list[dict]:
+    """Build time, size, p50 latency and recall@10 against exact search per index kind."""
+    from index.dense import build_faiss, dense_search
+
+    rows = []
+    for n in sizes:
+        vectors = synthetic_vectors(n)
+        rng = np.random.default_rng(1)
+        picks = vectors[rng.choice(n, queries, replace=False)]
+        probes = picks + 0.05 * rng.normal(size=picks.shape).astype(np.float32)
+        probes /= np.linalg.norm(probes, axis=1, keepdims=True)
+        truth: list[set[int]] = []
+        for kind in kinds:
+            started = time.perf_counter()
+            index = build_faiss(vectors, kind)
+            build_seconds = time.perf_counter() - started
+            latencies, found = [], []
+            for probe in probes:
+                begin = time.perf_counter()
+                hits = dense_search(index, probe, 10)
+                latencies.append((time.perf_counter() - begin) * 1000)
+                found.append({row for row, _ in hits})
+            if kind == "flat":
+                truth = found
+            recall = (
+                float(np.mean([len(f & t) / 10 for f, t in zip(found, truth)]))
+                if truth
+                else float("nan")
+            )
+            rows.append(
+                {
+                    "vectors": n,
+                    "kind": kind,
+                    "build_s": build_seconds,
+                    "size_mb": index_bytes(index) / 2**20,
+                    "p50_ms": float(np.percentile(latencies, 50)),
+                    "recall@10": recall,
+                }
+            )
+            del index
+    return rows
