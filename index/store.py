@@ -217,9 +217,11 @@ class Index:
             bm25_score=lexical,
         )
 
+    @cached_property
+    def _chunk_rows(self) -> dict[str, int]:
+        return {c.chunk_id: i for i, c in enumerate(self.chunks)}
+
     def chunk_row(self, chunk_id: str) -> int:
-        if not hasattr(self, "_chunk_rows"):
-            self._chunk_rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         return self._chunk_rows[chunk_id]
 
     def chunk_text_for_embedding(self, chunk: Chunk) -> str:
