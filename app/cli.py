@@ -148,7 +148,17 @@ def print_stats(documents, chunks) -> None:
     show_default=True,
     help="FAISS index type.",
 )
-def index_command(paths, index_dir, model, chunk_tokens, overlap_tokens, faiss_kind) -> None:
+@click.option(
+    "--backend",
+    type=click.Choice(["torch", "onnx", "onnx-int8"]),
+    envvar="WBQA_BACKEND",
+    default="torch",
+    show_default=True,
+    help="Embedding runtime (ONNX is exported locally on first use; or set WBQA_BACKEND).",
+)
+def index_command(
+    paths, index_dir, model, chunk_tokens, overlap_tokens, faiss_kind, backend
+) -> None:
     """Ingest (if needed), embed and build the search index.
 
     Example: wbqa index corpus/
@@ -159,17 +169,20 @@ def index_command(paths, index_dir, model, chunk_tokens, overlap_tokens, faiss_k
         model,
         chunk_settings(chunk_tokens, overlap_tokens),
         faiss_kind,
+        backend,
     )
     if report.ingest.failures:
         sys.exit(1)
 
 
-def run_build(paths, index_dir, model, settings=None, faiss_kind="auto"):
+def run_build(paths, index_dir, model, settings=None, faiss_kind="auto", backend="torch"):
     from index.build import NothingToIndex, build_index
+    from index.embedder import load_embedder
     from ingest.tokens import ModelNotFound
 
     try:
-        report = build_index(paths, index_dir, settings, model, faiss_kind)
+        embedder = load_embedder(model, backend)
+        report = build_index(paths, index_dir, settings, faiss_kind=faiss_kind, embedder=embedder)
     except (NothingToIndex, ModelNotFound) as error:
         raise click.ClickException(str(error)) from None
     print_ingest_messages(report.ingest)
@@ -729,7 +742,15 @@ def bench(as_json, out, scale_sizes, index_dir) -> None:
         sizes = [int(size) for size in scale_sizes.split(",") if size.strip()]
     except ValueError:
         raise click.BadParameter("expected sizes like 10000,100000", param_hint="--scale") from None
-    figures = run_bench(open_index(index_dir), load_questions(QUESTIONS_FILE))
+    import tempfile
+
+    from evals.bench import backends
+
+    index = open_index(index_dir)
+    questions = load_questions(QUESTIONS_FILE)
+    figures = run_bench(index, questions)
+    with tempfile.TemporaryDirectory(prefix="wbqa-bench-") as scratch:
+        figures["backends"] = backends(index, questions, Path(scratch))
     figures["scale"] = scale(sizes) if sizes else []
     if as_json:
         click.echo(json.dumps(figures))
@@ -773,6 +794,9 @@ def bench(as_json, out, scale_sizes, index_dir) -> None:
         {"figure": "serve: peak memory (RSS)", "value": f"{figures['serve']['peak_rss_mb']:.0f} MB"}
     )
     table = markdown_table(rows, ["figure", "value"])
+    table += "\n\n" + markdown_table(
+        figures["backends"], ["backend", "texts_per_s", "answer_recall@5"]
+    )
     if figures["scale"]:
         table += "\n\n" + markdown_table(
             figures["scale"], ["vectors", "kind", "build_s", "size_mb", "p50_ms", "recall@10"]

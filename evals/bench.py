@@ -231,3 +231,30 @@ def scale(
             )
             del index
     return rows
+
+
+def backends(index: Index, questions: list[Question], scratch: Path) -> list[dict]:
+    """Per embedding backend: cold encoding throughput on the bundled corpus's texts, and
+    the question set's answer-string recall@5 with an index built by that backend."""
+    from evals.metrics import evaluate_retrieval
+    from index.build import build_index
+    from index.embedder import load_embedder
+
+    texts = [index.chunk_text_for_embedding(c) for c in index.chunks]
+    texts += [u.embed_text for u in index.units]
+    sources = [Path(p) for p in index.manifest.get("sources", [])]
+    rows = []
+    for backend in ("torch", "onnx", "onnx-int8"):
+        embedder = load_embedder(str(index.embedder.path), backend)
+        embedder.encode_passages(texts[:64])
+        started = time.perf_counter()
+        embedder.encode_passages(texts)
+        seconds = time.perf_counter() - started
+        folder = scratch / f"index-{backend}"
+        build_index(sources, folder, show_progress=False, embedder=embedder)
+        built = Index.open(folder, embedder=embedder)
+        recall = evaluate_retrieval(built, questions, "hybrid").metrics["answer_recall@5"]
+        rows.append(
+            {"backend": backend, "texts_per_s": len(texts) / seconds, "answer_recall@5": recall}
+        )
+    return rows

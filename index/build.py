@@ -221,6 +221,7 @@ def write_index(
             "model": {
                 "id": embedder.model_id,
                 "path": str(embedder.path),
+                "backend": embedder.backend,
                 "dimension": embedder.dimension,
             },
             "chunking": {

@@ -41,17 +41,24 @@ def _model_name(path: Path) -> str:
 
 @dataclass
 class Embedder:
-    """Normalised embeddings for queries and passages (one place for any prompt prefixes)."""
+    """Normalised embeddings for queries and passages (one place for any prompt prefixes).
+
+    `onnx` is set for the ONNX Runtime backends; the torch model then stays unused.
+    """
 
     path: Path
     model_id: str
     model: object  # sentence_transformers.SentenceTransformer
+    backend: str = "torch"
+    onnx: object | None = None  # index.onnx_backend.OnnxEncoder
 
     @property
     def dimension(self) -> int:
         return int(self.model.get_embedding_dimension())
 
     def encode_query(self, query: str) -> np.ndarray:
+        if self.onnx is not None:
+            return self.onnx.encode([query])[0]
         vector = self.model.encode(
             [query], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
@@ -62,6 +69,8 @@ class Embedder:
     ) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.onnx is not None:
+            return self.onnx.encode(texts, batch_size)
         # Sorting by length keeps padding low; sentence-transformers already does this per call.
         vectors = self.model.encode(
             texts,
@@ -86,9 +95,31 @@ def _load(path: Path) -> Embedder:
     return Embedder(path=path, model_id=model_identity(path), model=model)
 
 
-def load_embedder(model: str | None = None) -> Embedder:
-    """The embedder for `model` (folder, $WBQA_MODEL, or the bundled one), loaded once."""
-    return _load(resolve_model_path(model).resolve())
+def load_embedder(model: str | None = None, backend: str = "torch") -> Embedder:
+    """The embedder for `model` (folder, $WBQA_MODEL, or the bundled one), loaded once.
+
+    `backend` is torch, onnx (same vectors to ~1e-6, same model id) or onnx-int8 (its own
+    model id: its vectors differ slightly, so an index records which one built it).
+    """
+    from index.onnx_backend import BACKENDS
+
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
+    return _load_backend(resolve_model_path(model).resolve(), backend)
+
+
+@lru_cache(maxsize=4)
+def _load_backend(path: Path, backend: str) -> Embedder:
+    base = _load(path)
+    if backend == "torch":
+        return base
+    from index.onnx_backend import OnnxEncoder, export_model
+
+    quantised = backend == "onnx-int8"
+    onnx_path = export_model(path, base.model_id, quantised)
+    encoder = OnnxEncoder(path, onnx_path, int(base.model.max_seq_length))
+    model_id = base.model_id + ("#int8" if quantised else "")
+    return Embedder(path=path, model_id=model_id, model=base.model, backend=backend, onnx=encoder)
 
 
 def embed_with_cache(

@@ -70,7 +70,9 @@ class Index:
         """Load and verify `index_dir`; raise IndexProblem with the fix on any mismatch."""
         index_dir = Path(index_dir)
         manifest = verify_manifest(index_dir)
-        embedder = embedder or load_embedder(model or manifest["model"]["path"])
+        embedder = embedder or load_embedder(
+            model or manifest["model"]["path"], manifest["model"].get("backend", "torch")
+        )
         expected = manifest["model"]
         if embedder.model_id != expected["id"] or embedder.dimension != expected["dimension"]:
             raise _problem(

@@ -147,3 +147,20 @@ def test_approximate_index_recall_at_200k(kind):
         found = {r for r, _ in dense_search(approximate, query, 10)}
         recalls.append(len(truth & found) / 10)
     assert np.mean(recalls) >= 0.95, f"{kind} recall@10 = {np.mean(recalls):.3f}"
+
+
+@pytest.mark.slow
+def test_onnx_backends_match_torch(tmp_path, monkeypatch, embedder):
+    from index.embedder import load_embedder
+
+    monkeypatch.setenv("WBQA_CACHE_DIR", str(tmp_path / "cache"))
+    texts = ["Serbia signed a contract for 12 Rafale fighters.", "Albania joined NATO in 2009."]
+    reference = embedder.encode_passages(texts)
+    onnx = load_embedder(backend="onnx")
+    assert onnx.model_id == embedder.model_id
+    assert np.abs(onnx.encode_passages(texts) - reference).max() < 1e-4
+    int8 = load_embedder(backend="onnx-int8")
+    assert int8.model_id.endswith("#int8")
+    assert float((int8.encode_passages(texts) * reference).sum(axis=1).min()) > 0.9
+    with pytest.raises(ValueError, match="backend"):
+        load_embedder(backend="gpu")
