@@ -152,7 +152,7 @@ def print_stats(documents, chunks) -> None:
     "--backend",
     type=click.Choice(["torch", "onnx", "onnx-int8"]),
     envvar="WBQA_BACKEND",
-    default="torch",
+    default="onnx",
     show_default=True,
     help="Embedding runtime (ONNX is exported locally on first use; or set WBQA_BACKEND).",
 )
@@ -175,7 +175,7 @@ def index_command(
         sys.exit(1)
 
 
-def run_build(paths, index_dir, model, settings=None, faiss_kind="auto", backend="torch"):
+def run_build(paths, index_dir, model, settings=None, faiss_kind="auto", backend="onnx"):
     from index.build import NothingToIndex, build_index
     from index.embedder import load_embedder
     from ingest.tokens import ModelNotFound

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,8 @@ def export_model(model_path: Path, model_id: str, quantised: bool) -> Path:
         model = TokenStates().eval()
         tokenizer = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True)
         sample = tokenizer(["an example sentence"], return_tensors="pt")
-        with tempfile.TemporaryDirectory(dir=folder) as scratch:
+        with tempfile.TemporaryDirectory(dir=folder) as scratch, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer notes about shapes; the graph is checked
             staged = Path(scratch) / "model.onnx"
             torch.onnx.export(
                 model,
@@ -69,8 +71,11 @@ def export_model(model_path: Path, model_id: str, quantised: bool) -> Path:
             )
             os.replace(staged, fp32)
     if quantised:
+        import logging
+
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
+        logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
         with tempfile.TemporaryDirectory(dir=folder) as scratch:
             staged = Path(scratch) / "model-int8.onnx"
             quantize_dynamic(str(fp32), str(staged), weight_type=QuantType.QInt8)
