@@ -70,24 +70,14 @@ def selection_accuracy(score, items: list[SquadItem]) -> float:
 
 
 def export_onnx(model, tokenizer, folder: Path) -> Path:
-    """torch.onnx.export to fp32, then onnxruntime dynamic int8 quantisation."""
-    import torch
+    """Export to fp32 ONNX, then onnxruntime dynamic int8 quantisation."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    sample = tokenizer(["question"], ["a sentence"], return_tensors="pt")
-    names = ["input_ids", "attention_mask", "token_type_ids"]
+    from index.onnx_backend import export_bert
+
     fp32 = folder / "model-fp32.onnx"
-    model.eval()
-    torch.onnx.export(
-        model,
-        tuple(sample[n] for n in names),
-        str(fp32),
-        input_names=names,
-        output_names=["logits"],
-        opset_version=17,
-        dynamo=False,
-        dynamic_axes={**{n: {0: "batch", 1: "sequence"} for n in names}, "logits": {0: "batch"}},
-    )
+    sample = tokenizer(["question"], ["a sentence"], return_tensors="pt")
+    export_bert(model, sample, "logits", fp32, per_token=False)
     int8 = folder / "model.onnx"
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
     fp32.unlink()

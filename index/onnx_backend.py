@@ -24,6 +24,25 @@ def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "wbqa") / "onnx"
 
 
+def export_bert(model, sample: dict, output: str, target: Path, per_token: bool) -> None:
+    """torch.onnx.export of a BERT-style module taking (input_ids, attention_mask,
+    token_type_ids), with batch and sequence length left dynamic."""
+    import torch
+
+    axes = {name: {0: "batch", 1: "sequence"} for name in _INPUTS}
+    axes[output] = {0: "batch", 1: "sequence"} if per_token else {0: "batch"}
+    torch.onnx.export(
+        model.eval(),
+        tuple(sample[name] for name in _INPUTS),
+        str(target),
+        input_names=_INPUTS,
+        output_names=[output],
+        opset_version=17,
+        dynamo=False,
+        dynamic_axes=axes,
+    )
+
+
 def export_model(model_path: Path, model_id: str, quantised: bool) -> Path:
     """The model as ONNX (exported once, then reused): last hidden state per token."""
     folder = cache_dir() / model_id.replace("/", "__").replace("@", "-")
@@ -56,19 +75,7 @@ def export_model(model_path: Path, model_id: str, quantised: bool) -> Path:
         with tempfile.TemporaryDirectory(dir=folder) as scratch, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer notes about shapes; the graph is checked
             staged = Path(scratch) / "model.onnx"
-            torch.onnx.export(
-                model,
-                tuple(sample[name] for name in _INPUTS),
-                str(staged),
-                input_names=_INPUTS,
-                output_names=["last_hidden_state"],
-                opset_version=17,
-                dynamo=False,
-                dynamic_axes={
-                    **{n: {0: "batch", 1: "sequence"} for n in _INPUTS},
-                    "last_hidden_state": {0: "batch", 1: "sequence"},
-                },
-            )
+            export_bert(model, sample, "last_hidden_state", staged, per_token=True)
             os.replace(staged, fp32)
     if quantised:
         import logging
