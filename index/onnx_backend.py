@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -127,7 +126,3 @@ class OnnxEncoder:
                 np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None
             )
         return vectors
-
-
-def remove_cache() -> None:
-    shutil.rmtree(cache_dir(), ignore_errors=True)
