@@ -118,6 +118,9 @@ class Engine:
                 else:
                     result.added.append(f"{UPLOADS_DIR}/{name}")
             if result.errors:
+                # A failed file that replaced an earlier upload of the same name was kept in
+                # its old version by ingest; its file is gone now, so rebuild (nothing is
+                # embedded again) to keep the index and the uploads folder in agreement.
                 build_index(
                     self.sources,
                     self.index.index_dir,
