@@ -33,13 +33,21 @@ class SquadItem:
 
 
 def load_squad(path: Path) -> list[dict]:
+    """The articles of a SQuAD v1.1 file, checked for the fields wbqa reads."""
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))["data"]
-    except (OSError, ValueError, KeyError) as error:
+        articles = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+        for article in articles:
+            article["title"]
+            for paragraph in article["paragraphs"]:
+                paragraph["context"]
+                for qa in paragraph["qas"]:
+                    qa["id"], qa["question"], qa["answers"][0]["answer_start"]
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as error:
         raise ValueError(
-            f"cannot read SQuAD file '{path}' ({error}); pass --squad with the "
-            "path to dev-v1.1.json"
+            f"cannot read SQuAD file '{path}' ({error.__class__.__name__}: {error}); pass "
+            "--squad with the path to a SQuAD v1.1 file such as dev-v1.1.json"
         ) from None
+    return articles
 
 
 def is_held_out(article_index: int) -> bool:

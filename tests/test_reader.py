@@ -92,3 +92,14 @@ def test_train_reader_command_runs_a_few_steps(tmp_path):
     assert manifest["figures"]["training_pairs"] == 16
     assert manifest["data"]["held_out_articles"] == ["Article_3"]
     assert load_reader(output).score("When did Albania join NATO?", ["x"]).shape == (1,)
+
+
+@pytest.mark.parametrize("content", ['{"data": [{"title": "x"}]}', "not json", '{"version": 1}'])
+def test_bad_squad_file_is_one_clear_error(tmp_path, content):
+    from evals.squad import load_squad
+
+    path = tmp_path / "squad.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match="cannot read SQuAD file") as error:
+        load_squad(path)
+    assert "\n" not in str(error.value)
