@@ -714,7 +714,7 @@ def run_squad(squad_file: Path, index_dir: Path, limit: int, say) -> dict:
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder for bench.md and bench.json.",
+    help="Folder for bench.md, bench.json and PNG plots.",
 )
 @click.option(
     "--scale",
@@ -723,89 +723,76 @@ def run_squad(squad_file: Path, index_dir: Path, limit: int, say) -> dict:
     show_default=True,
     help="Synthetic collection sizes for flat/HNSW/IVF-PQ ('' to skip).",
 )
+@click.option(
+    "--beir",
+    "beir_folder",
+    type=click.Path(path_type=Path),
+    default=Path("../shared/benchmarks/scifact"),
+    show_default=True,
+    help="BEIR folder indexed cold for throughput ('' to skip).",
+)
+@click.option(
+    "--peer",
+    type=click.Choice(["haystack"]),
+    default=None,
+    help="Also run the same corpus and questions through a peer pipeline.",
+)
+@click.option("--no-backends", is_flag=True, help="Skip the per-backend comparison.")
 @index_dir_option
-def bench(as_json, out, scale_sizes, index_dir) -> None:
-    """Measure indexing throughput against the machine's limit, latency and start-up.
+def bench(as_json, out, scale_sizes, beir_folder, peer, no_backends, index_dir) -> None:
+    """Measure indexing against the machine's limit, latency, start-up, scale and a peer.
 
-    Example: wbqa bench --out bench-out
+    Example: wbqa bench --out bench-out --peer haystack
     """
-    from evals.bench import run_bench
-    from evals.questions import QUESTIONS_FILE, load_questions
-    from evals.report import markdown_table
-    from ingest.storage import atomic_write_text
+    import tempfile
 
-    if not (index_dir / "manifest.json").is_file():
-        run_build([DEFAULT_CORPUS], index_dir, None)
-    from evals.bench import scale
+    from evals import bench as measure
+    from evals.questions import QUESTIONS_FILE, load_questions
+    from ingest.storage import atomic_write_text
 
     try:
         sizes = [int(size) for size in scale_sizes.split(",") if size.strip()]
     except ValueError:
         raise click.BadParameter("expected sizes like 10000,100000", param_hint="--scale") from None
-    import tempfile
-
-    from evals.bench import backends
-
+    if beir_folder and str(beir_folder) not in ("", ".") and not beir_folder.is_dir():
+        raise click.ClickException(
+            f"--beir: '{beir_folder}' is not a folder; give a BEIR folder or --beir ''"
+        )
+    if not (index_dir / "manifest.json").is_file():
+        run_build([DEFAULT_CORPUS], index_dir, None)
     index = open_index(index_dir)
     questions = load_questions(QUESTIONS_FILE)
-    figures = run_bench(index, questions)
+    figures = measure.run_bench(index, questions)
     with tempfile.TemporaryDirectory(prefix="wbqa-bench-") as scratch:
-        figures["backends"] = backends(index, questions, Path(scratch))
-    figures["scale"] = scale(sizes) if sizes else []
+        if beir_folder and str(beir_folder) not in ("", "."):
+            try:
+                figures["collection"] = measure.cold_collection_indexing(
+                    beir_folder, index.embedder, Path(scratch)
+                )
+            except ValueError as error:
+                raise click.ClickException(str(error)) from None
+        figures["incremental"] = measure.incremental_indexing(
+            DEFAULT_CORPUS, index.embedder, Path(scratch)
+        )
+        if not no_backends:
+            figures["backends"] = measure.backends(index, questions, Path(scratch))
+    figures["scale"] = measure.scale(sizes) if sizes else []
+    if peer:
+        from evals.peer import PeerMissing, compare_with_peer
+
+        try:
+            figures["peer"] = measure.peer_rows(compare_with_peer(index, questions, peer))
+        except PeerMissing as error:
+            raise click.ClickException(str(error)) from None
     if as_json:
         click.echo(json.dumps(figures))
-        return
-    indexing = figures["indexing"]
-    rows = [
-        {
-            "figure": "embedding (cold, bundled corpus)",
-            "value": f"{indexing['texts_per_s']:.0f} texts/s, "
-            f"{indexing['tokens_per_s']:.0f} tokens/s",
-        },
-        {
-            "figure": "model cost",
-            "value": f"{indexing['mflops_per_token']:.1f} MFLOP/token "
-            f"at {indexing['mean_tokens']:.0f} tokens",
-        },
-        {"figure": "machine fp32 matmul", "value": f"{indexing['machine_gflops']:.0f} GFLOP/s"},
-        {
-            "figure": "embedding share of that limit",
-            "value": f"{indexing['share_of_limit']:.0%} "
-            f"({indexing['achieved_gflops']:.0f} GFLOP/s)",
-        },
-    ]
-    for name, values in figures["latency_ms"].items():
-        rows.append(
-            {
-                "figure": f"{name} p50/p95/p99",
-                "value": f"{values['p50']:.1f} / {values['p95']:.1f} / {values['p99']:.1f} ms",
-            }
-        )
-    rows.append(
-        {
-            "figure": "ask, 4 concurrent clients",
-            "value": f"{figures['ask_per_s_4_clients']:.0f} questions/s",
-        }
-    )
-    rows.append(
-        {"figure": "serve: start to first answer", "value": f"{figures['serve']['ready_s']:.1f} s"}
-    )
-    rows.append(
-        {"figure": "serve: peak memory (RSS)", "value": f"{figures['serve']['peak_rss_mb']:.0f} MB"}
-    )
-    table = markdown_table(rows, ["figure", "value"])
-    table += "\n\n" + markdown_table(
-        figures["backends"], ["backend", "texts_per_s", "answer_recall@5"]
-    )
-    if figures["scale"]:
-        table += "\n\n" + markdown_table(
-            figures["scale"], ["vectors", "kind", "build_s", "size_mb", "p50_ms", "recall@10"]
-        )
-    click.echo(table)
+    else:
+        click.echo(measure.bench_tables(figures))
     if out:
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "bench.md", table + "\n")
+        atomic_write_text(out / "bench.md", measure.bench_tables(figures) + "\n")
         atomic_write_text(out / "bench.json", json.dumps(figures, indent=2) + "\n")
+        measure.bench_plots(figures, out)
 
 
 @cli.command("train-reader")

@@ -1,14 +1,16 @@
 """`wbqa bench`: performance figures printed by a command, never asserted in timed tests.
 
-This first part measures the bundled corpus: embedding throughput against the machine's own
-matrix-multiply limit, search and ask latency, throughput with concurrent clients, and the
-app's start-up time and peak memory.
+It measures embedding throughput against the machine's own matrix-multiply limit (bundled
+corpus and SciFact, cold), incremental re-indexing, search and ask latency, throughput with
+concurrent clients, the app's start-up time and peak memory, embedding backends and FAISS
+index kinds at scale.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -53,21 +55,17 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 def embedding_throughput(embedder: Embedder, texts: list[str]) -> dict[str, float]:
     """Cold embedding of `texts` (no cache): chunks/s, tokens/s and share of the fp32 limit."""
-    tokenizer = embedder.model.tokenizer
-    limit = embedder.model.max_seq_length
-    lengths = [
-        min(len(ids), limit) for ids in tokenizer(texts, add_special_tokens=True)["input_ids"]
-    ]
+    tokens = token_count(embedder, texts)
     started = time.perf_counter()
     embedder.encode_passages(texts)
     seconds = time.perf_counter() - started
     config = embedder.model[0].auto_model.config
-    mean_length = float(np.mean(lengths))
+    mean_length = tokens / max(len(texts), 1)
     flops = encoder_flops_per_token(
         config.hidden_size, config.num_hidden_layers, config.intermediate_size, int(mean_length)
     )
     peak = matmul_gflops()
-    tokens_per_second = sum(lengths) / seconds
+    tokens_per_second = tokens / seconds
     return {
         "texts": len(texts),
         "seconds": seconds,
@@ -79,6 +77,57 @@ def embedding_throughput(embedder: Embedder, texts: list[str]) -> dict[str, floa
         "machine_gflops": peak,
         "share_of_limit": tokens_per_second * flops / 1e9 / peak,
     }
+
+
+def token_count(embedder: Embedder, texts: list[str]) -> int:
+    """Model tokens the encoder actually runs over (truncated at its maximum length)."""
+    tokenizer = embedder.model.tokenizer
+    limit = embedder.model.max_seq_length
+    return sum(min(len(ids), limit) for ids in tokenizer(texts)["input_ids"])
+
+
+def cold_collection_indexing(beir_folder: Path, embedder: Embedder, scratch: Path) -> dict:
+    """Index a BEIR corpus (SciFact) into an empty folder: the whole build — chunking,
+    embedding, FAISS, BM25, manifest — timed, with chunks/s and embedded tokens/s."""
+    from evals.beir import index_beir, read_beir
+
+    corpus, _, _ = read_beir(beir_folder)
+    folder = scratch / "cold-beir"
+    shutil.rmtree(folder, ignore_errors=True)
+    started = time.perf_counter()
+    index = index_beir(corpus, folder, embedder)
+    seconds = time.perf_counter() - started
+    texts = [index.chunk_text_for_embedding(c) for c in index.chunks]
+    tokens = token_count(embedder, texts)
+    return {
+        "collection": beir_folder.name,
+        "documents": len(index.documents),
+        "chunks": len(index.chunks),
+        "seconds": seconds,
+        "chunks_per_s": len(index.chunks) / seconds,
+        "tokens_per_s": tokens / seconds,
+    }
+
+
+def incremental_indexing(corpus: Path, embedder: Embedder, scratch: Path) -> dict:
+    """`wbqa index` on a copy of the corpus three times: cold, with no change, and after one
+    document changed; seconds and texts embedded for each."""
+    from index.build import build_index
+
+    copy = scratch / "incremental-corpus"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(corpus, copy)
+    folder = scratch / "incremental-index"
+    shutil.rmtree(folder, ignore_errors=True)
+    figures: dict[str, dict[str, float]] = {}
+    for step in ("cold", "no change", "one document changed"):
+        if step == "one document changed":
+            changed = sorted(copy.glob("*.md"))[-1]
+            with changed.open("a", encoding="utf-8") as handle:
+                handle.write("\nA paragraph added to measure incremental re-indexing.\n")
+        report = build_index([copy], folder, show_progress=False, embedder=embedder)
+        figures[step] = {"seconds": report.seconds, "embedded": float(report.embedded)}
+    return figures
 
 
 def query_latency(engine: Engine, questions: list[Question], repeats: int = 2) -> dict:
@@ -258,3 +307,146 @@ def backends(index: Index, questions: list[Question], scratch: Path) -> list[dic
             {"backend": backend, "texts_per_s": len(texts) / seconds, "answer_recall@5": recall}
         )
     return rows
+
+
+def _ms(values: dict[str, float]) -> str:
+    return f"{values['p50']:.1f} / {values['p95']:.1f} / {values['p99']:.1f} ms"
+
+
+def bench_tables(figures: dict) -> str:
+    """The Markdown tables `wbqa bench` prints, from the figures it measured."""
+    from evals.report import markdown_table
+
+    indexing = figures["indexing"]
+    rows = [
+        {
+            "figure": "embedding (cold, bundled corpus)",
+            "value": f"{indexing['texts_per_s']:.0f} texts/s, "
+            f"{indexing['tokens_per_s']:.0f} tokens/s",
+        },
+        {
+            "figure": "model cost",
+            "value": f"{indexing['mflops_per_token']:.1f} MFLOP/token "
+            f"at {indexing['mean_tokens']:.0f} tokens",
+        },
+        {"figure": "machine fp32 matmul", "value": f"{indexing['machine_gflops']:.0f} GFLOP/s"},
+        {
+            "figure": "embedding share of that limit",
+            "value": f"{indexing['share_of_limit']:.0%} "
+            f"({indexing['achieved_gflops']:.0f} GFLOP/s)",
+        },
+    ]
+    if figures.get("collection"):
+        cold = figures["collection"]
+        rows.append(
+            {
+                "figure": f"index {cold['collection']} cold ({cold['documents']} docs, "
+                f"{cold['chunks']} chunks)",
+                "value": f"{cold['seconds']:.0f} s: {cold['chunks_per_s']:.0f} chunks/s, "
+                f"{cold['tokens_per_s']:.0f} tokens/s",
+            }
+        )
+    for step, values in figures.get("incremental", {}).items():
+        rows.append(
+            {
+                "figure": f"re-index bundled corpus, {step}",
+                "value": f"{values['seconds']:.1f} s, {values['embedded']:.0f} texts embedded",
+            }
+        )
+    for name, values in figures["latency_ms"].items():
+        rows.append({"figure": f"{name} p50/p95/p99", "value": _ms(values)})
+    rows += [
+        {
+            "figure": "ask, 4 concurrent clients",
+            "value": f"{figures['ask_per_s_4_clients']:.0f} questions/s",
+        },
+        {"figure": "serve: start to first answer", "value": f"{figures['serve']['ready_s']:.1f} s"},
+        {
+            "figure": "serve: peak memory (RSS)",
+            "value": f"{figures['serve']['peak_rss_mb']:.0f} MB",
+        },
+    ]
+    tables = [markdown_table(rows, ["figure", "value"])]
+    if figures.get("backends"):
+        tables.append(
+            markdown_table(figures["backends"], ["backend", "texts_per_s", "answer_recall@5"])
+        )
+    if figures.get("scale"):
+        tables.append(
+            markdown_table(
+                figures["scale"], ["vectors", "kind", "build_s", "size_mb", "p50_ms", "recall@10"]
+            )
+        )
+    if figures.get("peer"):
+        tables.append(
+            markdown_table(
+                figures["peer"],
+                ["system", "answer_recall@5", "search_p50_ms", "search_p95_ms", "speed-up"],
+            )
+        )
+    return "\n\n".join(tables)
+
+
+def peer_rows(results: list) -> list[dict]:
+    """One row per system; speed-up is the peer's p50 latency over each system's."""
+    peer_p50 = results[-1].search_p50_ms
+    return [
+        {
+            "system": r.name,
+            "answer_recall@5": r.answer_recall_at_5,
+            "search_p50_ms": r.search_p50_ms,
+            "search_p95_ms": r.search_p95_ms,
+            "speed-up": f"{peer_p50 / r.search_p50_ms:.1f}x" if r.search_p50_ms else "",
+        }
+        for r in results
+    ]
+
+
+def bench_plots(figures: dict, out: Path) -> list[Path]:
+    """PNG plots next to bench.md: latency per operation, backends, and scale."""
+    from evals.report import bar_plot, line_plot
+
+    written = []
+    latency = figures["latency_ms"]
+    path = out / "latency.png"
+    bar_plot(
+        path,
+        list(latency),
+        {f"p{q}": [latency[name][f"p{q}"] for name in latency] for q in (50, 95, 99)},
+        "Warm latency, one client (ms)",
+        ylim=None,
+    )
+    written.append(path)
+    if figures.get("backends"):
+        path = out / "backends.png"
+        names = [row["backend"] for row in figures["backends"]]
+        bar_plot(
+            path,
+            names,
+            {"texts/s": [row["texts_per_s"] for row in figures["backends"]]},
+            "Embedding throughput per backend (texts/s)",
+            ylim=None,
+        )
+        written.append(path)
+    if figures.get("scale"):
+        path = out / "scale.png"
+        sizes = sorted({row["vectors"] for row in figures["scale"]})
+        kinds = sorted({row["kind"] for row in figures["scale"]})
+        p50 = {(r["kind"], r["vectors"]): r["p50_ms"] for r in figures["scale"]}
+        series = {kind: [p50[kind, n] for n in sizes] for kind in kinds}
+        line_plot(path, sizes, series, "p50 search latency (ms)", "vectors", log=True)
+        written.append(path)
+    if figures.get("peer"):
+        path = out / "peer.png"
+        bar_plot(
+            path,
+            [row["system"] for row in figures["peer"]],
+            {
+                "p50 ms": [row["search_p50_ms"] for row in figures["peer"]],
+                "p95 ms": [row["search_p95_ms"] for row in figures["peer"]],
+            },
+            "Hybrid search latency, same corpus and questions (ms)",
+            ylim=None,
+        )
+        written.append(path)
+    return written

@@ -18,7 +18,14 @@ def markdown_table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join(lines)
 
 
-def bar_plot(path: Path, labels: list[str], series: dict[str, list[float]], title: str) -> None:
+def bar_plot(
+    path: Path,
+    labels: list[str],
+    series: dict[str, list[float]],
+    title: str,
+    ylim: tuple[float, float] | None = (0, 1),
+) -> None:
+    """Grouped bars; `ylim=None` lets the axis fit the values (latencies, throughputs)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -31,7 +38,8 @@ def bar_plot(path: Path, labels: list[str], series: dict[str, list[float]], titl
     for i, (name, values) in enumerate(series.items()):
         axis.bar(positions + i * width, values, width, label=name)
     axis.set_xticks(positions + width * (len(series) - 1) / 2, labels, rotation=20, ha="right")
-    axis.set_ylim(0, 1)
+    if ylim:
+        axis.set_ylim(*ylim)
     axis.set_title(title)
     axis.legend()
     figure.tight_layout()
@@ -40,8 +48,15 @@ def bar_plot(path: Path, labels: list[str], series: dict[str, list[float]], titl
 
 
 def line_plot(
-    path: Path, xs: list[int], series: dict[str, list[float]], title: str, xlabel: str
+    path: Path,
+    xs: list[int],
+    series: dict[str, list[float]],
+    title: str,
+    xlabel: str,
+    log: bool = False,
 ) -> None:
+    """Lines over xs; `log=True` for sizes and latencies spanning orders of magnitude (the
+    0–1 axis is for rates)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -51,7 +66,11 @@ def line_plot(
     for name, values in series.items():
         axis.plot(xs, values, marker="o", label=name)
     axis.set_xlabel(xlabel)
-    axis.set_ylim(0, 1.02)
+    if log:
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+    else:
+        axis.set_ylim(0, 1.02)
     axis.set_title(title)
     axis.grid(alpha=0.3)
     axis.legend()
