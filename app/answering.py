@@ -17,8 +17,9 @@ from app.selector import (
     question_features,
     unit_feature_matrix,
 )
-from index.records import Filters, Hit, Unit
+from index.records import Filters, Hit, Passage, Unit
 from index.store import Index
+from ingest.records import Document
 
 DEFAULT_PASSAGES = 5
 MAX_ALTERNATIVES = 3
@@ -28,34 +29,33 @@ class QuoteMismatch(AssertionError):
     """An answer that is not exactly its cited document's text: a bug, never shown as an answer."""
 
 
-def gather_candidates(index: Index, hits: list[Hit], query_vector: np.ndarray) -> list[Candidate]:
+def gather_candidates(passages: list[Passage], query_vector: np.ndarray) -> list[Candidate]:
     """Every answer unit of the retrieved chunks, once, tagged with the best chunk holding it."""
     candidates: list[Candidate] = []
-    seen: set[int] = set()
-    for hit in hits:
-        chunk_row = index.chunk_row(hit.chunk_id)
-        chunk = index.chunks[chunk_row]
-        document = index.documents[chunk.doc_id]
-        chunk_cos = float(index.chunk_vectors[chunk_row] @ query_vector)
-        for row in index.units_of(chunk):
-            if row in seen:
+    seen: set[tuple[str, int]] = set()
+    for passage in passages:
+        document = passage.document
+        chunk_cos = float(passage.chunk_vector @ query_vector)
+        units = list(passage.units)
+        for local in range(passage.first, passage.first + passage.count):
+            unit = units[local]
+            if (unit.doc_id, unit.start) in seen:
                 continue
-            seen.add(row)
-            unit = index.units[row]
-            start, end = extend_fragment(row, index.units, document.text)
+            seen.add((unit.doc_id, unit.start))
+            start, end = extend_fragment(local, units, document.text)
             text = document.text[start:end]
-            first = index.units[row - 1] if start < unit.start else unit
+            first = units[local - 1] if start < unit.start else unit
             context = f"{document.title} {unit.section or ''} {unit.embed_text}"
             candidates.append(
                 Candidate(
-                    unit_row=row,
                     unit=unit,
-                    hit=hit,
+                    hit=passage.hit,
+                    document=document,
                     answer_start=start,
                     answer_end=end,
                     answer_text=text,
                     context=context,
-                    unit_cos=float(index.unit_vectors[row] @ query_vector),
+                    unit_cos=float(passage.unit_vectors[local] @ query_vector),
                     chunk_cos=chunk_cos,
                     reader_text=reader_text(first, text),
                 )
@@ -78,6 +78,7 @@ class Scored:
 
     profile: QuestionProfile
     hits: list[Hit]
+    passages: list[Passage]
     candidates: list[Candidate]
     unit_features: np.ndarray
     logits: np.ndarray
@@ -109,7 +110,8 @@ def score_question(
     hits = index.search(question, k=k, mode=mode, filters=filters, query_vector=query_vector)
     retrieved = time.perf_counter()
     profile = profile_question(question, index.term_idf, index.max_idf)
-    candidates = gather_candidates(index, hits, query_vector)
+    passages = index.passages(hits)
+    candidates = gather_candidates(passages, query_vector)
     reader_scores = None
     if selector.uses_reader:
         reader_scores = reader.score(question, [c.reader_text for c in candidates])
@@ -130,14 +132,17 @@ def score_question(
         "select": (selected - retrieved) * 1000,
         "reader": (read - retrieved) * 1000,
     }
-    return Scored(profile, hits, candidates, features, logits, q_features), timings
+    return Scored(profile, hits, passages, candidates, features, logits, q_features), timings
 
 
 def make_citation(
-    index: Index, n: int, hit: Hit, span: tuple[int, int] | None, section: str | None = None
+    document: Document,
+    n: int,
+    hit: Hit,
+    span: tuple[int, int] | None,
+    section: str | None = None,
 ) -> Citation:
     """Cite `hit`; `section` (the quoted unit's heading) is more precise than the chunk's."""
-    document = index.documents[hit.doc_id]
     return Citation(
         n=n,
         doc_id=hit.doc_id,
@@ -157,10 +162,13 @@ def make_citation(
     )
 
 
-def check_quote(index: Index, citation: Citation, quote: str) -> None:
+def check_quote(document: Document, citation: Citation, quote: str) -> None:
     """The invariant: the quote is exactly the cited document's text at the cited offsets."""
-    text = index.documents[citation.doc_id].text
-    if text[citation.answer_start : citation.answer_end] != quote:
+    text = document.text
+    if (
+        citation.doc_id != document.doc_id
+        or text[citation.answer_start : citation.answer_end] != quote
+    ):
         raise QuoteMismatch(
             f"quote does not match {citation.doc_id} at "
             f"{citation.answer_start}:{citation.answer_end}"
@@ -183,16 +191,19 @@ def answer_question(
     confidence = selector.confidence(scored.question_features)
     if not scored.candidates or in_scope < selector.threshold:
         citations = tuple(
-            make_citation(index, n, hit, None) for n, hit in enumerate(scored.hits[:3], start=1)
+            make_citation(passage.document, n, passage.hit, None)
+            for n, passage in enumerate(scored.passages[:3], start=1)
         )
         timings["total"] = (time.perf_counter() - started) * 1000
         return Answer(question, None, min(confidence, in_scope), citations, (), timings)
     order = selector.order(scored.logits)
     best = scored.candidates[order[0]]
     citations = [
-        make_citation(index, 1, best.hit, (best.answer_start, best.answer_end), best.unit.section)
+        make_citation(
+            best.document, 1, best.hit, (best.answer_start, best.answer_end), best.unit.section
+        )
     ]
-    check_quote(index, citations[0], best.answer_text)
+    check_quote(best.document, citations[0], best.answer_text)
     alternatives = []
     used_chunks = {best.hit.chunk_id}
     used_spans = {(best.hit.doc_id, best.answer_start)}
@@ -208,13 +219,13 @@ def answer_question(
             used_chunks.add(candidate.hit.chunk_id)
             used_spans.add((candidate.hit.doc_id, candidate.answer_start))
             citation = make_citation(
-                index,
+                candidate.document,
                 len(citations) + 1,
                 candidate.hit,
                 (candidate.answer_start, candidate.answer_end),
                 candidate.unit.section,
             )
-            check_quote(index, citation, candidate.answer_text)
+            check_quote(candidate.document, citation, candidate.answer_text)
             citations.append(citation)
             alternatives.append(Alternative(candidate.answer_text, citation))
     timings["total"] = (time.perf_counter() - started) * 1000

@@ -27,6 +27,7 @@ from app.features import (
     novelty,
 )
 from index.records import Hit, Unit
+from ingest.records import Document
 
 # The default selector (features only: as accurate as with the reader on the project's
 # questions and SQuAD, and 8x faster; see README Results) and the one that adds the reader.
@@ -90,9 +91,9 @@ class Candidate:
     unit's embedding carries (a table row with its column names).
     """
 
-    unit_row: int
     unit: Unit
     hit: Hit
+    document: Document
     answer_start: int
     answer_end: int
     answer_text: str

@@ -22,6 +22,7 @@ from evals.questions import contains_answer
 from evals.squad import SquadItem, squad_items
 from index.embedder import Embedder
 from index.records import Hit, Unit
+from ingest.records import Document
 
 SEED = 13
 
@@ -60,11 +61,12 @@ def given_paragraph(
         profile = profile_question(item.question, idf, max(idf.values()))
         hit = Hit(1, 1.0, "p", "p", item.article, None, None, 0, len(item.context), item.context)
         title = item.article.replace("_", " ")
+        paragraph = Document("p", title, item.context, "", "squad")
         candidates = [
             Candidate(
-                i,
                 Unit("p", 0, len(s), "sentence", s, s, title),
                 hit,
+                paragraph,
                 0,
                 len(s),
                 s,

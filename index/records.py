@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+import numpy as np
+
+from ingest.records import Document
+
 UnitKind = Literal["sentence", "item", "row"]
 
 
@@ -64,3 +68,22 @@ class Hit:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with what answer selection reads about it.
+
+    `units` are the document's answer units from one before the first unit starting in the
+    chunk to one after the last (the neighbours a fragment may join); `first` and `count`
+    locate the chunk's own units in it. A shard of a sharded index sends this back, so the
+    selector never needs the whole unit table.
+    """
+
+    hit: Hit
+    document: Document
+    chunk_vector: np.ndarray
+    units: tuple[Unit, ...]
+    unit_vectors: np.ndarray
+    first: int
+    count: int

@@ -23,9 +23,9 @@ from index.build import (
 )
 from index.dense import dense_search, load_faiss
 from index.embedder import Embedder, load_embedder
-from index.fusion import convex_combination, reciprocal_rank_fusion, top_rows
+from index.fusion import fuse, top_rows, with_boundary_ties
 from index.lexical import bm25_scores, idf_table, load_bm25
-from index.records import Filters, Hit, Unit
+from index.records import Filters, Hit, Passage, Unit
 from ingest.pipeline import CHUNKS_FILE, DOCUMENTS_FILE
 from ingest.records import Chunk, Document
 from ingest.storage import file_sha256, read_jsonl
@@ -154,6 +154,38 @@ class Index:
             keep.append(row)
         return np.asarray(keep, dtype=np.int64)
 
+    def candidates(
+        self,
+        query: str,
+        vector: np.ndarray | None,
+        pool: int,
+        mode: Mode,
+        filters: Filters | None = None,
+    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """Each retriever's best `pool` chunks as (chunk id, score), best first, ties at the
+        cut included: the part of a search a shard does before results are merged."""
+        allowed = self.allowed_rows(filters)
+        dense: list[tuple[str, float]] = []
+        lexical: list[tuple[str, float]] = []
+        if mode in ("dense", "hybrid") and vector is not None:
+            found = dense_search(self.faiss_index, vector, pool, allowed)
+            dense = top_rows({self.chunks[row].chunk_id: score for row, score in found}, pool)
+        if mode in ("bm25", "hybrid"):
+            scores = bm25_scores(self.bm25, query)
+            if allowed is not None:
+                mask = np.zeros_like(scores, dtype=bool)
+                mask[allowed] = True
+                scores = np.where(mask, scores, 0.0)
+            positive = np.flatnonzero(scores > 0)
+            best = positive[np.argsort(-scores[positive], kind="stable")]
+            if len(best) > pool:
+                best = best[scores[best] >= scores[best[pool - 1]]]
+            lexical = with_boundary_ties(
+                top_rows({self.chunks[r].chunk_id: float(scores[r]) for r in best}, len(best)),
+                pool,
+            )
+        return dense, lexical
+
     def search(
         self,
         query: str,
@@ -163,42 +195,58 @@ class Index:
         query_vector: np.ndarray | None = None,
     ) -> list[Hit]:
         """The k best chunks for `query`. k is clamped to the number of (filtered) chunks."""
-        if mode not in MODES:
-            raise ValueError(f"unknown mode '{mode}'; choose one of {', '.join(MODES)}")
-        if k < 1:
-            raise ValueError(f"k must be at least 1, got {k}")
-        if not query.strip():
-            raise ValueError("the query is empty; type a question or some keywords")
-        allowed = self.allowed_rows(filters)
+        check_search(query, k, mode)
         pool = max(CANDIDATE_POOL, 2 * k)
-        dense: dict[int, float] = {}
-        lexical: dict[int, float] = {}
+        vector = None
         if mode in ("dense", "hybrid"):
             vector = query_vector if query_vector is not None else self.embedder.encode_query(query)
-            dense = dict(dense_search(self.faiss_index, vector, pool, allowed))
-        if mode in ("bm25", "hybrid"):
-            scores = bm25_scores(self.bm25, query)
-            if allowed is not None:
-                mask = np.zeros_like(scores, dtype=bool)
-                mask[allowed] = True
-                scores = np.where(mask, scores, 0.0)
-            positive = np.flatnonzero(scores > 0)
-            best = positive[np.argsort(-scores[positive], kind="stable")[:pool]]
-            lexical = {int(r): float(scores[r]) for r in best}
-        if mode == "dense":
-            fused = dense
-        elif mode == "bm25":
-            fused = lexical
-        elif self.fusion == "convex":
-            fused = convex_combination(dense, lexical, self.alpha)
-        else:
-            fused = reciprocal_rank_fusion(
-                [[r for r, _ in top_rows(dense, pool)], [r for r, _ in top_rows(lexical, pool)]]
-            )
+        dense, lexical = self.candidates(query, vector, pool, mode, filters)
+        fused = fuse(dict(dense), dict(lexical), mode, pool, self.fusion, self.alpha)
+        return self.hits(top_rows(fused, k), dict(dense), dict(lexical))
+
+    def hits(
+        self,
+        ranked: list[tuple[str, float]],
+        dense: dict[str, float],
+        lexical: dict[str, float],
+        first_rank: int = 1,
+    ) -> list[Hit]:
+        """Hit records for ranked (chunk id, fused score) pairs of this index."""
         return [
-            self._hit(rank, row, score, dense.get(row), lexical.get(row))
-            for rank, (row, score) in enumerate(top_rows(fused, k), start=1)
+            self._hit(
+                rank, self.chunk_row(chunk_id), score, dense.get(chunk_id), lexical.get(chunk_id)
+            )
+            for rank, (chunk_id, score) in enumerate(ranked, start=first_rank)
         ]
+
+    def passages(self, hits: list[Hit]) -> list[Passage]:
+        """What answer selection reads about each hit: its document, the chunk's vector and
+        the answer units starting in the chunk, with one neighbour on each side."""
+        passages = []
+        for hit in hits:
+            row = self.chunk_row(hit.chunk_id)
+            chunk = self.chunks[row]
+            rows = self.units_of(chunk)
+            starts, doc_rows = self._unit_starts.get(chunk.doc_id, ([], []))
+            if rows:
+                low = max(rows[0] - 1, doc_rows[0])
+                high = min(rows[-1] + 1, doc_rows[-1])
+                window = list(range(low, high + 1))
+                first = rows[0] - low
+            else:
+                window, first = [], 0
+            passages.append(
+                Passage(
+                    hit=hit,
+                    document=self.documents[chunk.doc_id],
+                    chunk_vector=self.chunk_vectors[row],
+                    units=tuple(self.units[r] for r in window),
+                    unit_vectors=self.unit_vectors[window] if window else self.unit_vectors[:0],
+                    first=first,
+                    count=len(rows),
+                )
+            )
+        return passages
 
     def _hit(
         self, rank: int, row: int, score: float, dense: float | None, lexical: float | None
@@ -228,6 +276,16 @@ class Index:
 
     def chunk_text_for_embedding(self, chunk: Chunk) -> str:
         return chunk_embed_text(self.documents[chunk.doc_id], chunk)
+
+
+def check_search(query: str, k: int, mode: str) -> None:
+    """The user-facing checks every search makes, sharded or not."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode '{mode}'; choose one of {', '.join(MODES)}")
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    if not query.strip():
+        raise ValueError("the query is empty; type a question or some keywords")
 
 
 def _unit_lookup(units: list[Unit]) -> dict[str, tuple[list[int], list[int]]]:

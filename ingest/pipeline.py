@@ -177,17 +177,12 @@ def ingest_paths(
                 report.chunks.extend(old_chunks.get(source.doc_id, []))
                 report.reused += 1
                 continue
-            document = load_document(source.path, source.doc_id, raw, notices)
-            document = document.with_fingerprint(key)
+            document, chunks = load_and_chunk(source, raw, key, tokenizer, settings, notices)
             report.documents.append(document)
-            report.chunks.extend(chunk_document(document, tokenizer, settings))
+            report.chunks.extend(chunks)
             report.chunked += 1
         except Exception as error:  # one bad document never stops the others
-            message = (
-                str(error)
-                if isinstance(error, IngestError)
-                else (f"{source.path}: could not be read ({error.__class__.__name__}: {error})")
-            )
+            message = failure_message(source, error)
             kept = old_documents.get(source.doc_id)
             if kept is not None:
                 report.documents.append(kept)
@@ -198,6 +193,35 @@ def ingest_paths(
     report.removed = len(set(old_documents) - seen)
     report.notices.extend(notices)
     return report
+
+
+def load_and_chunk(
+    source: SourceFile,
+    raw: bytes,
+    key: str,
+    tokenizer,
+    settings: ChunkSettings,
+    notices: list[str],
+) -> tuple[Document, list[Chunk]]:
+    """One file's Document and its chunks: the step local and distributed indexing share."""
+    document = load_document(source.path, source.doc_id, raw, notices).with_fingerprint(key)
+    return document, chunk_document(document, tokenizer, settings)
+
+
+def ingest_source(
+    source: SourceFile, settings: ChunkSettings, model_path: Path, notices: list[str]
+) -> tuple[Document, list[Chunk]]:
+    """Read, load and chunk one file from scratch (no reuse): for workers of a cluster."""
+    raw = read_source(source)
+    key = fingerprint(raw, _sidecar_bytes(source.path), settings, model_path)
+    return load_and_chunk(source, raw, key, load_tokenizer(model_path), settings, notices)
+
+
+def failure_message(source: SourceFile, error: Exception) -> str:
+    """The one-line message for a file that could not be ingested."""
+    if isinstance(error, IngestError):
+        return str(error)
+    return f"{source.path}: could not be read ({error.__class__.__name__}: {error})"
 
 
 def write_ingest(index_dir: Path, report: IngestReport) -> None:
