@@ -28,6 +28,30 @@ model_option = click.option(
     default=None,
     help="Local sentence-transformers folder (or set WBQA_MODEL); default: bundled MiniLM.",
 )
+engine_options = [
+    click.option(
+        "--engine",
+        type=click.Choice(["local", "ray"]),
+        envvar="WBQA_ENGINE",
+        default="local",
+        show_default=True,
+        help="Where a sharded index is served: this process, or one Ray actor per shard.",
+    ),
+    click.option(
+        "--address",
+        envvar="RAY_ADDRESS",
+        default=None,
+        help="Ray cluster to join ('auto', or HOST:PORT); default: start Ray locally.",
+    ),
+]
+
+
+def with_engine_options(func):
+    for option in reversed(engine_options):
+        func = option(func)
+    return func
+
+
 chunk_options = [
     click.option(
         "--chunk-tokens",
@@ -156,23 +180,94 @@ def print_stats(documents, chunks) -> None:
     show_default=True,
     help="Embedding runtime (ONNX is exported locally on first use; or set WBQA_BACKEND).",
 )
+@with_engine_options
+@click.option(
+    "--shards",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Write a sharded index of N shards (documents assigned by a hash of their id).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Embedding actors with --engine ray (default: one per CPU of the cluster).",
+)
 def index_command(
-    paths, index_dir, model, chunk_tokens, overlap_tokens, faiss_kind, backend
+    paths,
+    index_dir,
+    model,
+    chunk_tokens,
+    overlap_tokens,
+    faiss_kind,
+    backend,
+    engine,
+    address,
+    shards,
+    workers,
 ) -> None:
     """Ingest (if needed), embed and build the search index.
 
-    Example: wbqa index corpus/
+    Example: wbqa index corpus/ — or on Ray: wbqa index corpus/ --engine ray --shards 3
     """
-    report = run_build(
-        list(paths) or [DEFAULT_CORPUS],
-        index_dir,
-        model,
-        chunk_settings(chunk_tokens, overlap_tokens),
-        faiss_kind,
-        backend,
-    )
+    settings = chunk_settings(chunk_tokens, overlap_tokens)
+    paths = list(paths) or [DEFAULT_CORPUS]
+    if engine == "ray" or shards:
+        report = run_sharded_build(
+            paths,
+            index_dir,
+            model,
+            settings,
+            faiss_kind,
+            backend,
+            engine,
+            address,
+            shards or 1,
+            workers,
+        )
+    else:
+        report = run_build(paths, index_dir, model, settings, faiss_kind, backend)
     if report.ingest.failures:
         sys.exit(1)
+
+
+def run_sharded_build(
+    paths, index_dir, model, settings, faiss_kind, backend, engine, address, shards, workers
+):
+    from index.build import NothingToIndex
+    from index.distributed import DistributedProblem, build_with_ray
+    from index.embedder import load_embedder
+    from index.shards import build_sharded_index
+    from ingest.tokens import ModelNotFound
+
+    if (index_dir / "manifest.json").is_file():
+        raise click.ClickException(
+            f"{index_dir} holds a single index; give another --index-dir for the sharded one"
+        )
+    try:
+        if engine == "ray":
+            report = build_with_ray(
+                paths, index_dir, shards, settings, model, backend, faiss_kind, address, workers
+            )
+        else:
+            report = build_sharded_index(
+                paths,
+                index_dir,
+                shards,
+                settings,
+                load_embedder(model, backend),
+                faiss_kind,
+            )
+    except (NothingToIndex, ModelNotFound, DistributedProblem) as error:
+        raise click.ClickException(str(error)) from None
+    print_ingest_messages(report.ingest)
+    counts = report.counts
+    click.echo(
+        f"indexed {counts['documents']} documents, {counts['chunks']} chunks, "
+        f"{counts['units']} answer units into {shards} shards at {index_dir} "
+        f"({engine} engine) in {report.seconds:.1f}s: {report.embedded} texts embedded"
+    )
+    return report
 
 
 def run_build(paths, index_dir, model, settings=None, faiss_kind="auto", backend="onnx"):
@@ -196,14 +291,27 @@ def run_build(paths, index_dir, model, settings=None, faiss_kind="auto", backend
     return report
 
 
-def open_index(index_dir: Path, model: str | None = None):
-    from index.store import Index, IndexProblem
+def open_index(
+    index_dir: Path, model: str | None = None, engine: str = "local", address: str | None = None
+):
+    """A single or sharded index, with every loading problem as a one-line message."""
+    from index.distributed import DistributedProblem, start_ray
+    from index.shards import open_any_index
+    from index.store import IndexProblem
     from ingest.tokens import ModelNotFound
 
     try:
-        return Index.open(index_dir, model)
-    except (IndexProblem, ModelNotFound) as error:
+        if engine == "ray":
+            start_ray(address)
+        return open_any_index(index_dir, model, engine=engine, address=address)
+    except (IndexProblem, ModelNotFound, DistributedProblem) as error:
         raise click.ClickException(str(error)) from None
+
+
+def has_index(index_dir: Path) -> bool:
+    from index.shards import is_sharded
+
+    return (index_dir / "manifest.json").is_file() or is_sharded(index_dir)
 
 
 def read_questions(path: Path) -> list[str]:
@@ -262,14 +370,17 @@ def make_filters(doc_prefix, topic, title_contains):
 )
 @with_filter_options
 @index_dir_option
-def search(query, k, mode, as_json, batch, doc_prefix, topic, title_contains, index_dir) -> None:
+@with_engine_options
+def search(
+    query, k, mode, as_json, batch, doc_prefix, topic, title_contains, index_dir, engine, address
+) -> None:
     """Retrieve the passages that best match a query.
 
     Example: wbqa search "Serbia Rafale contract" -k 5 --mode bm25
     """
     if not query and not batch:
         raise click.UsageError("give a QUERY or --batch FILE")
-    index = open_index(index_dir)
+    index = open_index(index_dir, engine=engine, address=address)
     filters = make_filters(doc_prefix, topic, title_contains)
     queries = read_questions(batch) if batch else [query]
     for text in queries:
@@ -297,12 +408,17 @@ def public_hit(hit) -> dict:
     return data
 
 
-def open_engine(index_dir: Path, sources: list[Path] | None = None):
+def open_engine(
+    index_dir: Path,
+    sources: list[Path] | None = None,
+    engine: str = "local",
+    address: str | None = None,
+):
     """Index, selector and reader, with every loading problem as a one-line message."""
     from app.engine import Engine
     from app.reader import ReaderProblem
 
-    index = open_index(index_dir)
+    index = open_index(index_dir, engine=engine, address=address)
     try:
         return Engine.open(index_dir, sources, index=index)
     except (ValueError, ReaderProblem) as error:
@@ -360,8 +476,20 @@ def print_answer_text(answer) -> None:
 )
 @with_filter_options
 @index_dir_option
+@with_engine_options
 def ask(
-    question, k, mode, as_json, output_format, batch, doc_prefix, topic, title_contains, index_dir
+    question,
+    k,
+    mode,
+    as_json,
+    output_format,
+    batch,
+    doc_prefix,
+    topic,
+    title_contains,
+    index_dir,
+    engine,
+    address,
 ) -> None:
     """Answer a question with a sentence quoted from the sources, and its citations.
 
@@ -371,7 +499,7 @@ def ask(
 
     if not question and not batch:
         raise click.UsageError("give a QUESTION or --batch FILE")
-    engine = open_engine(index_dir)
+    engine = open_engine(index_dir, engine=engine, address=address)
     filters = make_filters(doc_prefix, topic, title_contains)
     questions = read_questions(batch) if batch else [question]
     for text in questions:
@@ -401,7 +529,8 @@ def ask(
 @click.option("--title", default=None, help="Briefing title (default: from the file name).")
 @click.option("-k", type=click.IntRange(min=1, max=50), default=5, show_default=True)
 @index_dir_option
-def brief(questions_file, output, title, k, index_dir) -> None:
+@with_engine_options
+def brief(questions_file, output, title, k, index_dir, engine, address) -> None:
     """Answer a list of questions into one Markdown briefing with footnotes.
 
     Example: wbqa brief questions.txt -o brief.md
@@ -409,7 +538,7 @@ def brief(questions_file, output, title, k, index_dir) -> None:
     from app.briefing import briefing_markdown
     from ingest.storage import atomic_write_text
 
-    engine = open_engine(index_dir)
+    engine = open_engine(index_dir, engine=engine, address=address)
     answers = [engine.ask(q, k=k) for q in read_questions(questions_file)]
     heading = title or "Briefing: " + questions_file.stem.replace("-", " ").replace("_", " ")
     atomic_write_text(output, briefing_markdown(answers, heading))
@@ -420,14 +549,15 @@ def brief(questions_file, output, title, k, index_dir) -> None:
 @cli.command()
 @click.argument("briefing", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @index_dir_option
-def verify(briefing, index_dir) -> None:
+@with_engine_options
+def verify(briefing, index_dir, engine, address) -> None:
     """Re-check every quote of a briefing made by `wbqa brief` against the current corpus.
 
     Example: wbqa verify brief.md
     """
     from app.briefing import parse_quotes, verify_quotes
 
-    index = open_index(index_dir)
+    index = open_index(index_dir, engine=engine, address=address)
     quotes = parse_quotes(briefing.read_text(encoding="utf-8"))
     if not quotes:
         raise click.ClickException(f"{briefing}: no wbqa quotes found (was it made by wbqa brief?)")
@@ -505,13 +635,13 @@ def train_selector(questions, k, mode, output, with_reader, index_dir) -> None:
     help="USER:PASS required to open the page (or set WBQA_AUTH).",
 )
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-def serve(index_dir, host, port, auth, paths) -> None:
+@with_engine_options
+def serve(index_dir, host, port, auth, paths, engine, address) -> None:
     """Open the app; builds the index of PATHS (default corpus/) first if there is none.
 
     Example: wbqa serve --port 7860
     """
     from app.ui import serve as serve_page
-    from index.build import MANIFEST_FILE
 
     credentials = None
     if auth:
@@ -520,10 +650,12 @@ def serve(index_dir, host, port, auth, paths) -> None:
             raise click.BadParameter("expected USER:PASS", param_hint="--auth")
         credentials = (user, password)
     sources = list(paths) or [DEFAULT_CORPUS]
-    if not (index_dir / MANIFEST_FILE).is_file():
+    if not has_index(index_dir):
         click.echo(f"no index at {index_dir}; building it from {', '.join(map(str, sources))}")
         run_build(sources, index_dir, None)
-    engine = open_engine(index_dir, [Path(p).resolve() for p in paths] or None)
+    engine = open_engine(
+        index_dir, [Path(p).resolve() for p in paths] or None, engine=engine, address=address
+    )
     click.echo(f"wbqa is serving {len(engine.index.documents)} documents at http://{host}:{port}")
     serve_page(engine, host, port, credentials)
 
@@ -579,8 +711,20 @@ def serve(index_dir, host, port, auth, paths) -> None:
 )
 @click.option("--no-questions", is_flag=True, help="Skip the project question set.")
 @index_dir_option
+@with_engine_options
 def eval_command(
-    questions, mode, k, out, as_json, beir_dir, squad_file, limit, no_questions, index_dir
+    questions,
+    mode,
+    k,
+    out,
+    as_json,
+    beir_dir,
+    squad_file,
+    limit,
+    no_questions,
+    index_dir,
+    engine,
+    address,
 ) -> None:
     """Measure retrieval and answers on a question set, and on public benchmarks.
 
@@ -597,13 +741,13 @@ def eval_command(
             question_set = load_questions(questions or QUESTIONS_FILE)
         except ValueError as error:
             raise click.BadParameter(str(error)) from None
-        if not (index_dir / "manifest.json").is_file():
+        if not has_index(index_dir):
             say(f"no index at {index_dir}; building it from {DEFAULT_CORPUS}")
             run_build([DEFAULT_CORPUS], index_dir, None)
-        open_index(index_dir)
+        index = open_index(index_dir, engine=engine, address=address)
         modes = ["dense", "bm25", "hybrid", "hybrid-convex"] if mode == "all" else [mode]
         results["question_set"] = evaluate_question_set(
-            index_dir, question_set, modes, k, out, ablation=mode == "all"
+            index_dir, question_set, modes, k, out, ablation=mode == "all", index=index
         )
         say(markdown_table(results["question_set"]["retrieval"], RETRIEVAL_COLUMNS))
         say("")
@@ -739,7 +883,10 @@ def run_squad(squad_file: Path, index_dir: Path, limit: int, say) -> dict:
 )
 @click.option("--no-backends", is_flag=True, help="Skip the per-backend comparison.")
 @index_dir_option
-def bench(as_json, out, scale_sizes, beir_folder, peer, no_backends, index_dir) -> None:
+@with_engine_options
+def bench(
+    as_json, out, scale_sizes, beir_folder, peer, no_backends, index_dir, engine, address
+) -> None:
     """Measure indexing against the machine's limit, latency, start-up, scale and a peer.
 
     Example: wbqa bench --out bench-out --peer haystack
@@ -758,9 +905,9 @@ def bench(as_json, out, scale_sizes, beir_folder, peer, no_backends, index_dir) 
         raise click.ClickException(
             f"--beir: '{beir_folder}' is not a folder; give a BEIR folder or --beir ''"
         )
-    if not (index_dir / "manifest.json").is_file():
+    if not has_index(index_dir):
         run_build([DEFAULT_CORPUS], index_dir, None)
-    index = open_index(index_dir)
+    index = open_index(index_dir, engine=engine, address=address)
     questions = load_questions(QUESTIONS_FILE)
     figures = measure.run_bench(index, questions)
     with tempfile.TemporaryDirectory(prefix="wbqa-bench-") as scratch:

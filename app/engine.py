@@ -78,6 +78,12 @@ class Engine:
         Type and size are checked here, on the server, whatever the browser allowed.
         """
         result = UploadResult()
+        if not isinstance(self.index, Index):
+            result.errors.append(
+                "this app serves a sharded index, which uploads cannot change; add the files "
+                "to the sources and run `wbqa index --shards N` again"
+            )
+            return result
         uploads = self.index.index_dir / UPLOADS_DIR
         accepted = []
         limit = max_file_bytes()

@@ -77,9 +77,13 @@ def evaluate_question_set(
     k: int,
     out: Path | None,
     ablation: bool,
+    index: Index | None = None,
 ) -> dict:
-    """Every question-set figure; with `ablation`, other chunk sizes and selector configs."""
-    index = Index.open(index_dir)
+    """Every question-set figure; with `ablation`, other chunk sizes and selector configs.
+
+    `index` is the index already opened (single or sharded) at `index_dir`.
+    """
+    index = index or Index.open(index_dir)
     retrieval = retrieval_rows(index, questions, modes)
     engines = {"default (features)": Engine.open(index_dir, index=index)}
     if ablation and READER_SELECTOR_FILE.is_file():

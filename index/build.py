@@ -20,7 +20,7 @@ import numpy as np
 
 from index.dense import IndexKind, build_faiss, choose_kind, save_faiss
 from index.embedder import Embedder, embed_with_cache, load_embedder, text_key
-from index.lexical import build_bm25, save_bm25
+from index.lexical import CorpusStats, build_bm25, save_bm25
 from index.records import Unit
 from index.units import segment_document
 from ingest.pipeline import (
@@ -187,15 +187,19 @@ def write_index(
     sources: list[str] | None = None,
     with_units: bool = True,
     show_progress: bool = False,
+    bm25_stats: CorpusStats | None = None,
+    vectors: dict[str, np.ndarray] | None = None,
 ) -> BuildReport:
     """Embed (reusing the existing index's vectors) and write the index folder atomically.
 
     `with_units=False` skips answer units, for retrieval-only collections (benchmarks).
+    A shard of a sharded index gets the corpus's `bm25_stats` and `vectors` computed for it.
     """
     started = time.perf_counter()
     by_id = {d.doc_id: d for d in documents}
     units: list[Unit] = [u for d in documents for u in segment_document(d)] if with_units else []
     cache = previous_vectors(index_dir, embedder.model_id)
+    cache.update(vectors or {})
     chunk_texts = [chunk_embed_text(by_id[c.doc_id], c) for c in chunks]
     chunk_vectors, embedded_chunks = embed_with_cache(embedder, chunk_texts, cache, show_progress)
     unit_vectors, embedded_units = embed_with_cache(
@@ -214,7 +218,7 @@ def write_index(
         np.save(building / CHUNK_VECTORS_FILE, chunk_vectors, allow_pickle=False)
         np.save(building / UNIT_VECTORS_FILE, unit_vectors, allow_pickle=False)
         save_faiss(build_faiss(chunk_vectors, kind), building / FAISS_FILE)
-        save_bm25(build_bm25(chunk_texts), building / BM25_DIR)
+        save_bm25(build_bm25(chunk_texts, bm25_stats), building / BM25_DIR)
         counts = {"documents": len(documents), "chunks": len(chunks), "units": len(units)}
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -232,6 +236,7 @@ def write_index(
             "corpus_fingerprint": corpus_fingerprint(documents),
             "sources": sources or [],
             "counts": counts,
+            "unit_words": sum(len(u.text.split()) for u in units),
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "libraries": _library_versions(),
             "files": {

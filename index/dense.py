@@ -12,9 +12,11 @@ IndexKind = Literal["auto", "flat", "hnsw", "ivfpq"]
 INDEX_KINDS: tuple[str, ...] = ("auto", "flat", "hnsw", "ivfpq")
 # Below this many vectors exact search is fast enough (well under a millisecond per 10k).
 APPROXIMATE_THRESHOLD = 50_000
+# Measured by `wbqa bench --scale` on 1M clustered 384-d vectors (recall@10 vs exact):
+# efConstruction 80 → 0.84 at efSearch 128; 200 → 0.97 at 128 and 0.99 at 256 (0.5 ms p50).
 HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128
+HNSW_EF_CONSTRUCTION = 200
+HNSW_EF_SEARCH = 256
 IVF_NPROBE = 64
 REFINE_K_FACTOR = 8
 

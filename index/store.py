@@ -51,7 +51,7 @@ class Index:
 
     index_dir: Path
     manifest: dict
-    embedder: Embedder
+    embedder: Embedder | None
     documents: dict[str, Document]
     chunks: list[Chunk]
     units: list[Unit]
@@ -65,16 +65,26 @@ class Index:
 
     @classmethod
     def open(
-        cls, index_dir: Path, model: str | None = None, embedder: Embedder | None = None
+        cls,
+        index_dir: Path,
+        model: str | None = None,
+        embedder: Embedder | None = None,
+        load_model: bool = True,
     ) -> Index:
-        """Load and verify `index_dir`; raise IndexProblem with the fix on any mismatch."""
+        """Load and verify `index_dir`; raise IndexProblem with the fix on any mismatch.
+
+        `load_model=False` serves a shard that is given query vectors by its caller.
+        """
         index_dir = Path(index_dir)
         manifest = verify_manifest(index_dir)
-        embedder = embedder or load_embedder(
-            model or manifest["model"]["path"], manifest["model"].get("backend", "torch")
-        )
+        if load_model:
+            embedder = embedder or load_embedder(
+                model or manifest["model"]["path"], manifest["model"].get("backend", "torch")
+            )
         expected = manifest["model"]
-        if embedder.model_id != expected["id"] or embedder.dimension != expected["dimension"]:
+        if embedder is not None and (
+            embedder.model_id != expected["id"] or embedder.dimension != expected["dimension"]
+        ):
             raise _problem(
                 index_dir,
                 f"was built with model {expected['id']} (dimension {expected['dimension']}) "
@@ -209,14 +219,14 @@ class Index:
         ranked: list[tuple[str, float]],
         dense: dict[str, float],
         lexical: dict[str, float],
-        first_rank: int = 1,
+        ranks: list[int] | None = None,
     ) -> list[Hit]:
-        """Hit records for ranked (chunk id, fused score) pairs of this index."""
+        """Hit records for ranked (chunk id, fused score) pairs of this index; `ranks` are
+        their places in a merged list (1, 2, … when not given)."""
+        ranks = ranks or list(range(1, len(ranked) + 1))
         return [
-            self._hit(
-                rank, self.chunk_row(chunk_id), score, dense.get(chunk_id), lexical.get(chunk_id)
-            )
-            for rank, (chunk_id, score) in enumerate(ranked, start=first_rank)
+            self._hit(rank, self.chunk_row(key), score, dense.get(key), lexical.get(key))
+            for rank, (key, score) in zip(ranks, ranked)
         ]
 
     def passages(self, hits: list[Hit]) -> list[Passage]:
