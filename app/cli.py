@@ -882,20 +882,46 @@ def run_squad(squad_file: Path, index_dir: Path, limit: int, say) -> dict:
     help="Also run the same corpus and questions through a peer pipeline.",
 )
 @click.option("--no-backends", is_flag=True, help="Skip the per-backend comparison.")
+@click.option(
+    "--scale-out",
+    is_flag=True,
+    help="Only measure Ray: indexing with 1 and 2 workers, sharded vs single search.",
+)
+@click.option(
+    "--scale-out-docs",
+    type=click.IntRange(min=10),
+    default=1000,
+    show_default=True,
+    help="Abstracts of the --beir corpus written as files for the --scale-out indexing run.",
+)
 @index_dir_option
 @with_engine_options
 def bench(
-    as_json, out, scale_sizes, beir_folder, peer, no_backends, index_dir, engine, address
+    as_json,
+    out,
+    scale_sizes,
+    beir_folder,
+    peer,
+    no_backends,
+    scale_out,
+    scale_out_docs,
+    index_dir,
+    engine,
+    address,
 ) -> None:
     """Measure indexing against the machine's limit, latency, start-up, scale and a peer.
 
-    Example: wbqa bench --out bench-out --peer haystack
+    Example: wbqa bench --out bench-out --peer haystack — or: wbqa bench --scale-out
     """
     import tempfile
 
     from evals import bench as measure
     from evals.questions import QUESTIONS_FILE, load_questions
     from ingest.storage import atomic_write_text
+
+    if scale_out:
+        run_scale_out(index_dir, beir_folder, scale_out_docs, as_json, out)
+        return
 
     try:
         sizes = [int(size) for size in scale_sizes.split(",") if size.strip()]
@@ -940,6 +966,37 @@ def bench(
         atomic_write_text(out / "bench.md", measure.bench_tables(figures) + "\n")
         atomic_write_text(out / "bench.json", json.dumps(figures, indent=2) + "\n")
         measure.bench_plots(figures, out)
+
+
+def run_scale_out(index_dir: Path, beir_folder: Path, documents: int, as_json, out) -> None:
+    import tempfile
+
+    from evals.bench import scale_out_tables
+    from evals.questions import QUESTIONS_FILE, load_questions
+    from evals.scale_out import scale_out
+    from index.distributed import DistributedProblem
+    from ingest.storage import atomic_write_text
+
+    if not beir_folder or not (beir_folder / "corpus.jsonl").is_file():
+        raise click.ClickException(
+            f"--scale-out indexes abstracts of a BEIR corpus; '{beir_folder}' has no corpus.jsonl"
+        )
+    if not has_index(index_dir):
+        run_build([DEFAULT_CORPUS], index_dir, None)
+    index = open_index(index_dir)
+    with tempfile.TemporaryDirectory(prefix="wbqa-scale-out-") as scratch:
+        try:
+            figures = scale_out(
+                index, load_questions(QUESTIONS_FILE), beir_folder, documents, Path(scratch)
+            )
+        except DistributedProblem as error:
+            raise click.ClickException(str(error)) from None
+    table = scale_out_tables(figures)
+    click.echo(json.dumps(figures) if as_json else table)
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "scale-out.md", table + "\n")
+        atomic_write_text(out / "scale-out.json", json.dumps(figures, indent=2) + "\n")
 
 
 @cli.command("train-reader")

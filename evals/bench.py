@@ -450,3 +450,25 @@ def bench_plots(figures: dict, out: Path) -> list[Path]:
         )
         written.append(path)
     return written
+
+
+def scale_out_tables(figures: dict) -> str:
+    """The two `wbqa bench --scale-out` tables: indexing, then search latency."""
+    from evals.report import markdown_table
+
+    return (
+        markdown_table(
+            figures["indexing"],
+            [
+                "indexing",
+                "chunks",
+                "texts embedded",
+                "seconds",
+                "chunks_per_s",
+                "texts_per_s",
+                "stages",
+            ],
+        )
+        + "\n\n"
+        + markdown_table(figures["search"], ["search", "p50_ms", "p95_ms", "ray overhead p50"])
+    )

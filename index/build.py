@@ -62,6 +62,7 @@ class BuildReport:
     faiss_kind: str = "flat"
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage, when timed
 
 
 def chunk_embed_text(document: Document, chunk: Chunk) -> str:

@@ -89,6 +89,18 @@ def export_model(model_path: Path, model_id: str, quantised: bool) -> Path:
     return target
 
 
+THREADS_ENV = "WBQA_THREADS"
+
+
+def compute_threads() -> int:
+    """Threads one encoder may use: $WBQA_THREADS (set per embedding actor on Ray, so that
+    actors sharing a machine do not oversubscribe its cores), else every core."""
+    try:
+        return max(1, int(os.environ.get(THREADS_ENV) or os.cpu_count() or 1))
+    except ValueError:
+        return os.cpu_count() or 1
+
+
 class OnnxEncoder:
     """Mean pooling over the ONNX model's token states, as the bundled model's pooling layer
     does (sentence-transformers' own ONNX backend needs optimum, which this project avoids)."""
@@ -98,7 +110,7 @@ class OnnxEncoder:
         from transformers import AutoTokenizer
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
+        options.intra_op_num_threads = compute_threads()
         self.session = onnxruntime.InferenceSession(
             str(onnx_path), options, providers=["CPUExecutionProvider"]
         )
