@@ -1018,8 +1018,17 @@ def run_scale_out(index_dir: Path, beir_folder: Path, documents: int, as_json, o
 @click.option("--max-pairs", type=click.IntRange(min=8), default=24_000, show_default=True)
 @click.option("--epochs", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--eval-questions", type=click.IntRange(min=1), default=1_000, show_default=True)
+@click.option(
+    "--objective",
+    type=click.Choice(["pointwise", "listwise"]),
+    default="pointwise",
+    show_default=True,
+    help="Loss: per pair, or per question over its paragraph's sentences (plus per pair).",
+)
 @model_option
-def train_reader_command(squad_path, output, max_pairs, epochs, eval_questions, model) -> None:
+def train_reader_command(
+    squad_path, output, max_pairs, epochs, eval_questions, objective, model
+) -> None:
     """Fine-tune the answer reader (a cross-encoder) on SQuAD, split by article.
 
     Example: wbqa train-reader --squad ../shared/benchmarks/squad-v1.1/dev-v1.1.json
@@ -1027,7 +1036,9 @@ def train_reader_command(squad_path, output, max_pairs, epochs, eval_questions, 
     from app.reader import READER_DIR
     from evals.reader_train import TrainSettings, train_reader
 
-    settings = TrainSettings(max_pairs=max_pairs, epochs=epochs, eval_questions=eval_questions)
+    settings = TrainSettings(
+        max_pairs=max_pairs, epochs=epochs, eval_questions=eval_questions, objective=objective
+    )
     target = output or READER_DIR
     target.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -34,6 +34,13 @@ class TrainSettings:
     other_paragraph_negatives: int = 1
     eval_questions: int = 1_000
     seed: int = SEED
+    # "pointwise": binary cross-entropy per (question, sentence) pair. "listwise": each
+    # question with its paragraph's sentences in one group, softmax cross-entropy over the
+    # group (the task the reader is used for: pick the sentence) plus the pairwise loss, which
+    # keeps scores comparable across questions for abstaining.
+    objective: str = "pointwise"
+    max_group: int = 8
+    questions_per_step: int = 6
 
 
 def training_pairs(items: list[SquadItem], settings: TrainSettings) -> list[tuple[str, str, int]]:
@@ -60,6 +67,39 @@ def training_pairs(items: list[SquadItem], settings: TrainSettings) -> list[tupl
     return pairs[: settings.max_pairs]
 
 
+def training_groups(
+    items: list[SquadItem], settings: TrainSettings
+) -> list[tuple[str, list[str], list[int]]]:
+    """Listwise groups: a question, its paragraph's sentences (every positive, siblings up to
+    `max_group`) and `other_paragraph_negatives` sentences of other paragraphs of the article."""
+    rng = random.Random(settings.seed)
+    by_article: dict[str, list[SquadItem]] = {}
+    for item in items:
+        by_article.setdefault(item.article, []).append(item)
+    groups = []
+    for item in items:
+        if not any(item.labels):
+            continue
+        members = list(zip(item.sentences, item.labels))
+        positives = [m for m in members if m[1]]
+        negatives = [m for m in members if not m[1]]
+        rng.shuffle(negatives)
+        chosen = positives + negatives[: max(0, settings.max_group - len(positives))]
+        others = [o for o in by_article[item.article] if o.paragraph != item.paragraph]
+        for other in rng.sample(others, min(settings.other_paragraph_negatives, len(others))):
+            chosen.append((rng.choice(other.sentences), False))
+        rng.shuffle(chosen)
+        groups.append((item.question, [t for t, _ in chosen], [int(y) for _, y in chosen]))
+    rng.shuffle(groups)
+    total, kept = 0, []
+    for group in groups:
+        if total + len(group[1]) > settings.max_pairs:
+            break
+        kept.append(group)
+        total += len(group[1])
+    return kept
+
+
 def selection_accuracy(score, items: list[SquadItem]) -> float:
     """Share of questions whose top-scored sentence of the paragraph holds a gold answer."""
     correct = 0
@@ -67,6 +107,20 @@ def selection_accuracy(score, items: list[SquadItem]) -> float:
         scores = score(item.question, list(item.sentences))
         correct += bool(item.labels[int(np.argmax(scores))])
     return correct / max(len(items), 1)
+
+
+def listwise_loss(logits, sizes: list[int], labels):
+    """Mean over groups of −log(Σ softmax over the group's positives)."""
+    import torch
+
+    losses = []
+    start = 0
+    for size in sizes:
+        group, gold = logits[start : start + size], labels[start : start + size] > 0.5
+        start += size
+        if gold.any():
+            losses.append(torch.logsumexp(group, 0) - torch.logsumexp(group[gold], 0))
+    return torch.stack(losses).mean() if losses else logits.sum() * 0.0
 
 
 def export_onnx(model, tokenizer, folder: Path) -> Path:
@@ -104,10 +158,22 @@ def train_reader(
     articles = load_squad(squad_path)
     train_items = squad_items(articles, held_out=False)
     held_items = squad_items(articles, held_out=True)
-    pairs = training_pairs(train_items, settings)
+    if settings.objective == "listwise":
+        groups = training_groups(train_items, settings)
+        pairs = [(q, t, y) for q, texts, labels in groups for t, y in zip(texts, labels)]
+        step_groups = settings.questions_per_step
+        batches = [groups[i : i + step_groups] for i in range(0, len(groups), step_groups)]
+    elif settings.objective == "pointwise":
+        pairs = training_pairs(train_items, settings)
+        batches = [
+            [(q, [t], [y]) for q, t, y in pairs[i : i + settings.batch_size]]
+            for i in range(0, len(pairs), settings.batch_size)
+        ]
+    else:
+        raise ValueError(f"unknown objective '{settings.objective}'; use pointwise or listwise")
     log(
         f"training pairs: {len(pairs)} from {len(train_items)} questions "
-        f"({sum(p[2] for p in pairs)} positive)"
+        f"({sum(p[2] for p in pairs)} positive), {settings.objective}"
     )
 
     tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
@@ -120,7 +186,7 @@ def train_reader(
         lr=settings.learning_rate,
         weight_decay=0.01,
     )
-    steps = settings.epochs * ((len(pairs) + settings.batch_size - 1) // settings.batch_size)
+    steps = settings.epochs * len(batches)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser,
         lambda step: min(1.0, (step + 1) / max(1, steps // 10)) * max(0.0, (steps - step) / steps),
@@ -128,19 +194,22 @@ def train_reader(
     model.train()
     started, step = time.perf_counter(), 0
     for _ in range(settings.epochs):
-        for begin in range(0, len(pairs), settings.batch_size):
-            batch = pairs[begin : begin + settings.batch_size]
+        for batch in batches:
+            questions = [q for q, texts, _ in batch for _ in texts]
+            texts = [t for _, group, _ in batch for t in group]
             encoded = tokenizer(
-                [q for q, _, _ in batch],
-                [s for _, s, _ in batch],
+                questions,
+                texts,
                 truncation="only_second",
                 max_length=128,
                 padding=True,
                 return_tensors="pt",
             )
-            labels = torch.tensor([float(y) for _, _, y in batch])
+            labels = torch.tensor([float(y) for _, _, group in batch for y in group])
             logits = model(**encoded).logits.squeeze(-1)
             loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
+            if settings.objective == "listwise":
+                loss = loss + listwise_loss(logits, [len(group) for _, group, _ in batch], labels)
             loss.backward()
             optimiser.step()
             schedule.step()
@@ -180,13 +249,20 @@ def train_reader(
                 "train_articles": sorted({i.article for i in train_items}),
                 "held_out_articles": sorted({i.article for i in held_items}),
                 "pairs": "QNLI construction: sentence positive when it contains a gold span; "
-                f"{settings.same_paragraph_negatives} sibling and "
-                f"{settings.other_paragraph_negatives} other-paragraph negatives",
+                + (
+                    f"{settings.same_paragraph_negatives} sibling and "
+                    f"{settings.other_paragraph_negatives} other-paragraph negatives"
+                    if settings.objective == "pointwise"
+                    else f"groups of a question's paragraph sentences (up to "
+                    f"{settings.max_group}) and {settings.other_paragraph_negatives} "
+                    "other-paragraph sentence"
+                ),
             },
             "settings": settings.__dict__,
             "command": (
                 f"wbqa train-reader --squad {squad_path} --max-pairs "
-                f"{settings.max_pairs} --epochs {settings.epochs}"
+                f"{settings.max_pairs} --epochs {settings.epochs} "
+                f"--objective {settings.objective}"
             ),
             "figures": figures,
         }

@@ -58,6 +58,9 @@ def test_cold_collection_indexing_counts_every_chunk(tmp_path, embedder):
 
 
 def test_incremental_indexing_embeds_only_what_changed(tiny_corpus, tmp_path, embedder):
+    # Files the index leaves out must not be the ones changed.
+    (tiny_corpus / ".wbqaignore").write_text("zz-ignored.md\n")
+    (tiny_corpus / "zz-ignored.md").write_text("# Not indexed\n")
     figures = incremental_indexing(tiny_corpus, embedder, tmp_path / "scratch")
     cold = figures["cold"]["embedded"]
     assert cold > 0

@@ -47,7 +47,8 @@ def test_altered_weights_are_refused(tmp_path):
 
 
 @pytest.mark.slow
-def test_train_reader_command_runs_a_few_steps(tmp_path):
+@pytest.mark.parametrize("objective", ["pointwise", "listwise"])
+def test_train_reader_command_runs_a_few_steps(tmp_path, objective):
     from click.testing import CliRunner
 
     from app.cli import cli
@@ -85,11 +86,14 @@ def test_train_reader_command_runs_a_few_steps(tmp_path):
             "16",
             "--eval-questions",
             "3",
+            "--objective",
+            objective,
         ],
     )
     assert result.exit_code == 0, result.output
     manifest = verify_reader(output)
-    assert manifest["figures"]["training_pairs"] == 16
+    assert 0 < manifest["figures"]["training_pairs"] <= 16
+    assert manifest["settings"]["objective"] == objective
     assert manifest["data"]["held_out_articles"] == ["Article_3"]
     assert load_reader(output).score("When did Albania join NATO?", ["x"]).shape == (1,)
 
@@ -103,3 +107,25 @@ def test_bad_squad_file_is_one_clear_error(tmp_path, content):
     with pytest.raises(ValueError, match="cannot read SQuAD file") as error:
         load_squad(path)
     assert "\n" not in str(error.value)
+
+
+def test_listwise_groups_keep_every_positive_and_the_loss_prefers_it():
+    import torch
+
+    from evals.reader_train import TrainSettings, listwise_loss, training_groups
+    from evals.squad import SquadItem
+
+    items = [
+        SquadItem(
+            "A", f"q{n}", "When?", n, "ctx", ("2009",), ("s1", "s2", "s3"), (False, True, False)
+        )
+        for n in range(3)
+    ]
+    groups = training_groups(items, TrainSettings(max_group=2, other_paragraph_negatives=1))
+    assert len(groups) == 3
+    for _, texts, labels in groups:
+        assert sum(labels) == 1 and len(texts) == 3  # the positive, one sibling, one other
+    labels = torch.tensor([0.0, 1.0, 0.0])
+    right = listwise_loss(torch.tensor([0.0, 3.0, 0.0]), [3], labels)
+    wrong = listwise_loss(torch.tensor([3.0, 0.0, 0.0]), [3], labels)
+    assert right < wrong
