@@ -11,6 +11,7 @@ from app.features import QuestionProfile, profile_question, stem
 from app.reader import Reader
 from app.records import Alternative, Answer, Citation
 from app.selector import (
+    UNIT_FEATURES,
     Candidate,
     Selector,
     extend_fragment,
@@ -22,6 +23,8 @@ from index.store import Index
 from ingest.records import Document
 
 DEFAULT_PASSAGES = 5
+# Candidates the reader scores per question: the top 6 by cosine and the top 6 by BM25.
+READER_SHORTLIST = 6
 MAX_ALTERNATIVES = 3
 
 
@@ -93,6 +96,30 @@ def reader_text(first: Unit, answer_text: str) -> str:
     return first.embed_text if first.text == answer_text else answer_text
 
 
+def reader_shortlist(base_features: np.ndarray, size: int = READER_SHORTLIST) -> list[int]:
+    """The candidates the reader scores: the best `size` by the unit's own cosine and the best
+    `size` by its BM25 within the candidates (no learned weights, so training and use agree)."""
+    cosine = base_features[:, UNIT_FEATURES.index("unit_cos")]
+    lexical = base_features[:, UNIT_FEATURES.index("unit_bm25_rel")]
+    chosen = set(np.argsort(-cosine, kind="stable")[:size].tolist())
+    chosen |= set(np.argsort(-lexical, kind="stable")[:size].tolist())
+    return sorted(chosen)
+
+
+def shortlisted_reader_scores(
+    reader: Reader, question: str, candidates: list[Candidate], base_features: np.ndarray
+) -> np.ndarray:
+    """Reader scores for the shortlist; the rest get the shortlist's lowest score (the reader
+    costs a transformer pass per candidate, so ask latency stays bounded)."""
+    if not candidates:
+        return np.zeros(0, dtype=np.float32)
+    chosen = reader_shortlist(base_features)
+    scored = reader.score(question, [candidates[i].reader_text for i in chosen])
+    scores = np.full(len(candidates), float(scored.min()), dtype=np.float32)
+    scores[chosen] = scored
+    return scores
+
+
 def score_question(
     index: Index,
     selector: Selector,
@@ -114,7 +141,8 @@ def score_question(
     candidates = gather_candidates(passages, query_vector)
     reader_scores = None
     if selector.uses_reader:
-        reader_scores = reader.score(question, [c.reader_text for c in candidates])
+        base = unit_feature_matrix(profile, candidates, index.avg_unit_words)
+        reader_scores = shortlisted_reader_scores(reader, question, candidates, base)
     read = time.perf_counter()
     features = unit_feature_matrix(profile, candidates, index.avg_unit_words, reader_scores)
     logits = selector.unit_model.logits(features) if len(candidates) else np.zeros(0)

@@ -129,3 +129,14 @@ def test_listwise_groups_keep_every_positive_and_the_loss_prefers_it():
     right = listwise_loss(torch.tensor([0.0, 3.0, 0.0]), [3], labels)
     wrong = listwise_loss(torch.tensor([3.0, 0.0, 0.0]), [3], labels)
     assert right < wrong
+
+
+def test_reader_shortlist_is_the_union_of_best_by_cosine_and_by_bm25():
+    from app.answering import reader_shortlist
+    from app.selector import UNIT_FEATURES
+
+    features = np.zeros((10, len(UNIT_FEATURES)))
+    features[:, UNIT_FEATURES.index("unit_cos")] = np.arange(10)  # best: 9, 8
+    features[:, UNIT_FEATURES.index("unit_bm25_rel")] = -np.arange(10)  # best: 0, 1
+    assert reader_shortlist(features, size=2) == [0, 1, 8, 9]
+    assert reader_shortlist(features[:3], size=6) == [0, 1, 2]
