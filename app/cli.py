@@ -594,11 +594,21 @@ def verify(briefing, index_dir, engine, address) -> None:
     default=False,
     help="Add the reader's score to the features.",
 )
+@click.option(
+    "--squad",
+    "squad_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Also train the unit model on SQuAD questions of the training articles.",
+)
+@click.option("--squad-questions", type=click.IntRange(min=1), default=2000, show_default=True)
 @index_dir_option
-def train_selector(questions, k, mode, output, with_reader, index_dir) -> None:
+def train_selector(
+    questions, k, mode, output, with_reader, squad_file, squad_questions, index_dir
+) -> None:
     """Fit the answer selector's weights on a question set (cross-validated by question).
 
-    Example: wbqa train-selector --questions evals/questions.jsonl
+    Example: wbqa train-selector --reader --squad ../shared/benchmarks/squad-v1.1/dev-v1.1.json
     """
     from app.selector import READER_SELECTOR_FILE, SELECTOR_FILE
     from evals.questions import QUESTIONS_FILE, load_questions
@@ -608,8 +618,33 @@ def train_selector(questions, k, mode, output, with_reader, index_dir) -> None:
     path = questions or QUESTIONS_FILE
     index = open_index(index_dir)
     reader = load_reader_or_fail() if with_reader else None
+    extra, provenance = None, None
+    if squad_file is not None:
+        from evals.squad import HELD_OUT_EVERY, load_squad, squad_items
+        from evals.squad_eval import squad_unit_rows
+
+        try:
+            items = squad_items(load_squad(squad_file), held_out=False)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        extra = squad_unit_rows(items, index.embedder, reader, squad_questions)
+        provenance = {
+            "squad_unit_rows": {
+                "file": str(squad_file),
+                "questions": min(squad_questions, len(items)),
+                "split": f"training articles only (index % {HELD_OUT_EVERY} != "
+                f"{HELD_OUT_EVERY - 1})",
+            }
+        }
     selector, figures = fit_selector(
-        index, load_questions(path), path, k=k, mode=mode, reader=reader
+        index,
+        load_questions(path),
+        path,
+        k=k,
+        mode=mode,
+        reader=reader,
+        extra_units=extra,
+        extra_provenance=provenance,
     )
     target = output or (READER_SELECTOR_FILE if with_reader else SELECTOR_FILE)
     atomic_write_text(target, json.dumps(selector.to_dict(), indent=1) + "\n")
@@ -1015,13 +1050,13 @@ def run_scale_out(index_dir: Path, beir_folder: Path, documents: int, as_json, o
     default=None,
     help="Reader folder to write (default: the shipped app/reader/).",
 )
-@click.option("--max-pairs", type=click.IntRange(min=8), default=24_000, show_default=True)
+@click.option("--max-pairs", type=click.IntRange(min=8), default=60_000, show_default=True)
 @click.option("--epochs", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--eval-questions", type=click.IntRange(min=1), default=1_000, show_default=True)
 @click.option(
     "--objective",
     type=click.Choice(["pointwise", "listwise"]),
-    default="pointwise",
+    default="listwise",
     show_default=True,
     help="Loss: per pair, or per question over its paragraph's sentences (plus per pair).",
 )

@@ -26,7 +26,7 @@ SEED = 13
 
 @dataclass(frozen=True)
 class TrainSettings:
-    max_pairs: int = 24_000
+    max_pairs: int = 60_000
     epochs: int = 1
     batch_size: int = 32
     learning_rate: float = 5e-5
@@ -38,7 +38,7 @@ class TrainSettings:
     # question with its paragraph's sentences in one group, softmax cross-entropy over the
     # group (the task the reader is used for: pick the sentence) plus the pairwise loss, which
     # keeps scores comparable across questions for abstaining.
-    objective: str = "pointwise"
+    objective: str = "listwise"
     max_group: int = 8
     questions_per_step: int = 6
 

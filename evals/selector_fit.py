@@ -102,10 +102,14 @@ def fit_selector(
     mode: str = "hybrid",
     c: float = 0.5,
     reader=None,
+    extra_units: tuple[np.ndarray, np.ndarray] | None = None,
+    extra_provenance: dict | None = None,
 ) -> tuple[Selector, dict]:
     """Fit the unit, scope and confidence models; return the selector and out-of-fold figures.
 
     With a reader, its score joins the features (the combined configuration).
+    `extra_units` (features, labels) join the unit model's training data in every fold:
+    SQuAD training-article questions, which teach the combination on more than this set.
     """
     from app.answering import unknown_term_share
 
@@ -120,6 +124,8 @@ def fit_selector(
         chosen = [i for i in trainable if fold is None or folds[i] != fold]
         x = np.vstack([rows[i][1].unit_features for i in chosen])
         y = np.concatenate([rows[i][2] for i in chosen])
+        if extra_units is not None:
+            x, y = np.vstack([x, extra_units[0]]), np.concatenate([y, extra_units[1]])
         return _fit(x, y, c, balanced=True)
 
     fold_models = {}
@@ -177,7 +183,7 @@ def fit_selector(
     ]
     provenance = {
         "command": f"wbqa train-selector --questions {_display(questions_path)} -k {k} "
-        f"--mode {mode}" + (" --reader" if uses_reader else ""),
+        f"--mode {mode}" + (" --reader" if uses_reader else "") + _squad_flags(extra_provenance),
         "reader_sha256": reader.manifest["sha256"] if uses_reader else None,
         "questions_sha256": hashlib.sha256(Path(questions_path).read_bytes()).hexdigest(),
         "questions": len(rows),
@@ -186,11 +192,17 @@ def fit_selector(
         "folds": FOLDS,
         "seed": SEED,
         "out_of_fold": figures,
+        **(extra_provenance or {}),
     }
     return (
         Selector(final_unit, final_scope, final_conf, threshold, provenance, uses_reader),
         {**figures, "per_question": per_question},
     )
+
+
+def _squad_flags(extra_provenance: dict | None) -> str:
+    squad = (extra_provenance or {}).get("squad_unit_rows")
+    return f" --squad {squad['file']} --squad-questions {squad['questions']}" if squad else ""
 
 
 def _display(path: Path) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,24 +26,25 @@ from index.records import Hit, Unit
 from ingest.records import Document
 
 SEED = 13
+# Mean answer-unit length in words that unit-level BM25 normalises by, for SQuAD sentences.
+SQUAD_UNIT_WORDS = 25.0
 
 
-def given_paragraph(
-    items: list[SquadItem],
-    embedder: Embedder,
-    selector: Selector,
-    reader=None,
-    features_only: Selector | None = None,
-    limit: int = 1000,
-) -> dict[str, float]:
-    """Sentence-selection accuracy per configuration on held-out questions.
+@dataclass(frozen=True)
+class ParagraphCase:
+    """One SQuAD question as wbqa would see it given the gold paragraph: the sentences are
+    the candidates (article title as heading context), with their features and labels."""
 
-    Each paragraph is one passage at rank 1; its sentences are the candidates, with the
-    article title as their heading context, as wbqa would see them.
-    """
-    rng = random.Random(SEED)
-    sample = rng.sample(items, min(limit, len(items)))
-    sentences = sorted({s for item in sample for s in item.sentences})
+    item: SquadItem
+    cosines: np.ndarray
+    features: np.ndarray  # UNIT_FEATURES, without the reader's columns
+    profile: object
+    candidates: list[Candidate]
+
+
+def paragraph_cases(items: list[SquadItem], embedder: Embedder) -> list[ParagraphCase]:
+    """Features for every sentence of every item's paragraph; IDF from all their sentences."""
+    sentences = sorted({s for item in items for s in item.sentences})
     vectors = dict(zip(sentences, embedder.encode_passages(sentences)))
     doc_freq: dict[str, int] = {}
     for sentence in sentences:
@@ -50,12 +52,8 @@ def given_paragraph(
             doc_freq[token] = doc_freq.get(token, 0) + 1
     n = len(sentences)
     idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in doc_freq.items()}
-    correct = {"first sentence": 0, "cosine": 0}
-    if features_only is not None:
-        correct["features only"] = 0
-    if reader is not None:
-        correct |= {"reader only": 0, "features + reader": 0}
-    for item in sample:
+    cases = []
+    for item in items:
         query = embedder.encode_query(item.question)
         cos = np.asarray([float(vectors[s] @ query) for s in item.sentences])
         profile = profile_question(item.question, idf, max(idf.values()))
@@ -77,17 +75,56 @@ def given_paragraph(
             )
             for i, s in enumerate(item.sentences)
         ]
-        base = unit_feature_matrix(profile, candidates, 25.0)
+        features = unit_feature_matrix(profile, candidates, SQUAD_UNIT_WORDS)
+        cases.append(ParagraphCase(item, cos, features, profile, candidates))
+    return cases
+
+
+def squad_unit_rows(
+    items: list[SquadItem], embedder: Embedder, reader=None, limit: int = 2000
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unit-model training rows from SQuAD questions (training articles only): every
+    sentence of the gold paragraph, labelled by whether it holds a gold answer."""
+    rng = random.Random(SEED)
+    sample = rng.sample(items, min(limit, len(items)))
+    rows, labels = [], []
+    for case in paragraph_cases(sample, embedder):
+        scores = None
+        if reader is not None:
+            scores = reader.score(case.item.question, list(case.item.sentences))
+        rows.append(unit_feature_matrix(case.profile, case.candidates, SQUAD_UNIT_WORDS, scores))
+        labels.append(np.asarray(case.item.labels, dtype=int))
+    return np.vstack(rows), np.concatenate(labels)
+
+
+def given_paragraph(
+    items: list[SquadItem],
+    embedder: Embedder,
+    selector: Selector,
+    reader=None,
+    features_only: Selector | None = None,
+    limit: int = 1000,
+) -> dict[str, float]:
+    """Sentence-selection accuracy per configuration on held-out questions."""
+    rng = random.Random(SEED)
+    sample = rng.sample(items, min(limit, len(items)))
+    correct = {"first sentence": 0, "cosine": 0}
+    if features_only is not None:
+        correct["features only"] = 0
+    if reader is not None:
+        correct |= {"reader only": 0, "features + reader": 0}
+    for case in paragraph_cases(sample, embedder):
+        item = case.item
         correct["first sentence"] += item.labels[0]
-        correct["cosine"] += item.labels[int(np.argmax(cos))]
+        correct["cosine"] += item.labels[int(np.argmax(case.cosines))]
         if features_only is not None:
-            logits = features_only.unit_model.logits(base)
+            logits = features_only.unit_model.logits(case.features)
             correct["features only"] += item.labels[int(np.argmax(logits))]
         if reader is not None:
             scores = reader.score(item.question, list(item.sentences))
             correct["reader only"] += item.labels[int(np.argmax(scores))]
             combined = selector.unit_model.logits(
-                unit_feature_matrix(profile, candidates, 25.0, scores)
+                unit_feature_matrix(case.profile, case.candidates, SQUAD_UNIT_WORDS, scores)
             )
             correct["features + reader"] += item.labels[int(np.argmax(combined))]
     return {name: value / len(sample) for name, value in correct.items()}
