@@ -52,6 +52,14 @@ def default_index_dir() -> Path:
 class NothingToIndex(Exception):
     """No document could be read from the given paths."""
 
+    @classmethod
+    def from_paths(cls, paths: list[Path]) -> NothingToIndex:
+        return cls(
+            "no document could be read from "
+            + ", ".join(str(p) for p in paths)
+            + "; check the paths (see the messages above)"
+        )
+
 
 @dataclass
 class BuildReport:
@@ -126,7 +134,7 @@ def previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
         return {}
 
 
-def _swap_into_place(built: Path, index_dir: Path) -> None:
+def swap_into_place(built: Path, index_dir: Path) -> None:
     """Replace `index_dir` by `built`, carrying uploaded files over."""
     old_uploads = index_dir / UPLOADS_DIR
     if old_uploads.is_dir() and not (built / UPLOADS_DIR).exists():
@@ -158,11 +166,7 @@ def build_index(
         roots, settings, str(embedder.path), load_previous(index_dir), show_progress
     )
     if not ingest_report.documents:
-        raise NothingToIndex(
-            "no document could be read from "
-            + ", ".join(str(p) for p in paths)
-            + "; check the paths (see the messages above)"
-        )
+        raise NothingToIndex.from_paths(paths)
     report = write_index(
         ingest_report.documents,
         ingest_report.chunks,
@@ -247,7 +251,7 @@ def write_index(
             },
         }
         atomic_write_text(building / MANIFEST_FILE, json.dumps(manifest, indent=2) + "\n")
-        _swap_into_place(building, index_dir)
+        swap_into_place(building, index_dir)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise

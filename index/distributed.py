@@ -172,11 +172,7 @@ def build_with_ray(
     roots = [SourceRoot(Path(p).resolve()) for p in paths]
     sources = list(discover(roots, report))
     if not sources:
-        raise NothingToIndex(
-            "no document could be read from "
-            + ", ".join(str(p) for p in paths)
-            + "; check the paths (see the messages above)"
-        )
+        raise NothingToIndex.from_paths(paths)
     previous_documents, previous_chunks = load_previous_shards(index_dir)
     # Ray Data takes task retry options as remote args (deprecated for removal in Ray 2.64;
     # the distributed extra pins 2.60, and named parameters for them do not exist yet).
@@ -217,11 +213,7 @@ def build_with_ray(
         chunks.extend(Chunk.from_dict(c) for c in json.loads(row["chunks"]))
         report.chunked += 1
     if not documents:
-        raise NothingToIndex(
-            "no document could be read from "
-            + ", ".join(str(p) for p in paths)
-            + "; check the paths (see the messages above)"
-        )
+        raise NothingToIndex.from_paths(paths)
     order = {s.doc_id: n for n, s in enumerate(sources)}
     documents.sort(key=lambda d: order.get(d.doc_id, len(order)))
     chunks.sort(key=lambda c: (order.get(c.doc_id, len(order)), c.start))

@@ -33,6 +33,7 @@ from index.build import (
     chunk_embed_text,
     corpus_fingerprint,
     previous_vectors,
+    swap_into_place,
     write_index,
 )
 from index.dense import IndexKind
@@ -130,11 +131,7 @@ def write_sharded_index(
             shutil.rmtree(stray, ignore_errors=True)
         manifest = sharded_manifest(building, parts, embedder, settings, sources, stats)
         atomic_write_text(building / SHARDS_FILE, json.dumps(manifest, indent=2) + "\n")
-        retired = index_dir.with_name(f".{index_dir.name}.old-{os.getpid()}")
-        if index_dir.exists():
-            os.replace(index_dir, retired)
-        os.replace(building, index_dir)
-        shutil.rmtree(retired, ignore_errors=True)
+        swap_into_place(building, index_dir)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
@@ -219,11 +216,7 @@ def build_sharded_index(
         show_progress,
     )
     if not report.documents:
-        raise NothingToIndex(
-            "no document could be read from "
-            + ", ".join(str(p) for p in paths)
-            + "; check the paths (see the messages above)"
-        )
+        raise NothingToIndex.from_paths(paths)
     built = write_sharded_index(
         report.documents,
         report.chunks,
