@@ -28,6 +28,15 @@ model_option = click.option(
     default=None,
     help="Local sentence-transformers folder (or set WBQA_MODEL); default: bundled MiniLM.",
 )
+
+
+def apply_options(func, options: list):
+    """Decorate `func` with a shared group of click options, in the order listed."""
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 engine_options = [
     click.option(
         "--engine",
@@ -47,9 +56,7 @@ engine_options = [
 
 
 def with_engine_options(func):
-    for option in reversed(engine_options):
-        func = option(func)
-    return func
+    return apply_options(func, engine_options)
 
 
 chunk_options = [
@@ -71,9 +78,7 @@ chunk_options = [
 
 
 def with_chunk_options(func):
-    for option in reversed(chunk_options):
-        func = option(func)
-    return func
+    return apply_options(func, chunk_options)
 
 
 def chunk_settings(chunk_tokens: int, overlap_tokens: int):
@@ -345,9 +350,7 @@ filter_options = [
 
 
 def with_filter_options(func):
-    for option in reversed(filter_options):
-        func = option(func)
-    return func
+    return apply_options(func, filter_options)
 
 
 def make_filters(doc_prefix, topic, title_contains):

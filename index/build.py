@@ -82,6 +82,20 @@ def chunk_embed_text(document: Document, chunk: Chunk) -> str:
     return f"{document.title}\n{heading}{chunk.text}"
 
 
+def model_record(embedder: Embedder) -> dict:
+    """The model an index was built with, as its manifest records it."""
+    return {
+        "id": embedder.model_id,
+        "path": str(embedder.path),
+        "backend": embedder.backend,
+        "dimension": embedder.dimension,
+    }
+
+
+def chunking_record(settings: ChunkSettings) -> dict:
+    return {"chunk_tokens": settings.chunk_tokens, "overlap_tokens": settings.overlap_tokens}
+
+
 def corpus_fingerprint(documents: list[Document]) -> str:
     digest = hashlib.sha256()
     for document in sorted(documents, key=lambda d: d.doc_id):
@@ -227,16 +241,8 @@ def write_index(
         counts = {"documents": len(documents), "chunks": len(chunks), "units": len(units)}
         manifest = {
             "format_version": FORMAT_VERSION,
-            "model": {
-                "id": embedder.model_id,
-                "path": str(embedder.path),
-                "backend": embedder.backend,
-                "dimension": embedder.dimension,
-            },
-            "chunking": {
-                "chunk_tokens": settings.chunk_tokens,
-                "overlap_tokens": settings.overlap_tokens,
-            },
+            "model": model_record(embedder),
+            "chunking": chunking_record(settings),
             "faiss": {"kind": kind},
             "corpus_fingerprint": corpus_fingerprint(documents),
             "sources": sources or [],

@@ -259,15 +259,8 @@ def build_with_ray(
         vectors=vectors,
         run_jobs=run_jobs_on_ray,
     )
-    built.ingest = IngestReport(
-        documents=documents,
-        chunks=chunks,
-        failures=report.failures,
-        skipped=report.skipped,
-        notices=report.notices,
-        chunked=report.chunked,
-        kept_previous=report.kept_previous,
-    )
+    report.documents, report.chunks = documents, chunks
+    built.ingest = report
     built.embedded = fresh
     built.reused_vectors = built.counts["chunks"] + built.counts["units"] - fresh
     built.seconds = time.perf_counter() - started

@@ -31,7 +31,9 @@ from index.build import (
     BuildReport,
     NothingToIndex,
     chunk_embed_text,
+    chunking_record,
     corpus_fingerprint,
+    model_record,
     previous_vectors,
     swap_into_place,
     write_index,
@@ -41,8 +43,8 @@ from index.embedder import Embedder, load_embedder
 from index.fusion import fuse, top_rows, with_boundary_ties
 from index.lexical import CorpusStats, corpus_stats, stats_idf_table
 from index.records import Filters, Hit, Passage, Unit
-from index.store import CANDIDATE_POOL, IndexProblem, Mode, check_search
 from index.store import Index as SingleIndex
+from index.store import IndexProblem, Mode, prepare_search
 from ingest.pipeline import SourceRoot, ingest_paths, load_previous
 from ingest.records import Chunk, ChunkSettings, Document, IngestReport
 from ingest.storage import atomic_write_text, file_sha256
@@ -268,16 +270,8 @@ def sharded_manifest(
         "assignment": {"by": "document", "rule": ASSIGNMENT_RULE, "shards": len(parts)},
         "shards": shards,
         "bm25_stats": {"file": BM25_STATS_FILE, "sha256": file_sha256(building / BM25_STATS_FILE)},
-        "model": {
-            "id": embedder.model_id,
-            "path": str(embedder.path),
-            "backend": embedder.backend,
-            "dimension": embedder.dimension,
-        },
-        "chunking": {
-            "chunk_tokens": settings.chunk_tokens,
-            "overlap_tokens": settings.overlap_tokens,
-        },
+        "model": model_record(embedder),
+        "chunking": chunking_record(settings),
         "corpus_fingerprint": corpus_fingerprint(all_documents),
         "counts": {
             "documents": len(all_documents),
@@ -470,11 +464,7 @@ class ShardedIndex:
         query_vector: np.ndarray | None = None,
     ) -> list[Hit]:
         """Fan out, merge each retriever's candidates by score, fuse, then fetch the hits."""
-        check_search(query, k, mode)
-        pool = max(CANDIDATE_POOL, 2 * k)
-        vector = None
-        if mode in ("dense", "hybrid"):
-            vector = query_vector if query_vector is not None else self.embedder.encode_query(query)
+        pool, vector = prepare_search(query, k, mode, query_vector, self.embedder)
         request = (query, vector, pool, mode, filters)
         answers = self.shards.call("candidates", [request] * self.shard_count)
         owner: dict[str, int] = {}

@@ -205,11 +205,7 @@ class Index:
         query_vector: np.ndarray | None = None,
     ) -> list[Hit]:
         """The k best chunks for `query`. k is clamped to the number of (filtered) chunks."""
-        check_search(query, k, mode)
-        pool = max(CANDIDATE_POOL, 2 * k)
-        vector = None
-        if mode in ("dense", "hybrid"):
-            vector = query_vector if query_vector is not None else self.embedder.encode_query(query)
+        pool, vector = prepare_search(query, k, mode, query_vector, self.embedder)
         dense, lexical = self.candidates(query, vector, pool, mode, filters)
         fused = fuse(dict(dense), dict(lexical), mode, pool, self.fusion, self.alpha)
         return self.hits(top_rows(fused, k), dict(dense), dict(lexical))
@@ -288,14 +284,21 @@ class Index:
         return chunk_embed_text(self.documents[chunk.doc_id], chunk)
 
 
-def check_search(query: str, k: int, mode: str) -> None:
-    """The user-facing checks every search makes, sharded or not."""
+def prepare_search(
+    query: str, k: int, mode: str, query_vector: np.ndarray | None, embedder: Embedder | None
+) -> tuple[int, np.ndarray | None]:
+    """What every search, sharded or not, starts with: the user-facing checks, the candidate
+    pool size, and the query vector (embedded here unless given) when dense search runs."""
     if mode not in MODES:
         raise ValueError(f"unknown mode '{mode}'; choose one of {', '.join(MODES)}")
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
     if not query.strip():
         raise ValueError("the query is empty; type a question or some keywords")
+    vector = None
+    if mode in ("dense", "hybrid"):
+        vector = query_vector if query_vector is not None else embedder.encode_query(query)
+    return max(CANDIDATE_POOL, 2 * k), vector
 
 
 def _unit_lookup(units: list[Unit]) -> dict[str, tuple[list[int], list[int]]]:
