@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.features import QuestionProfile, profile_question, stem
+from app.features import QuestionProfile, profile_question, stem, words
+from app.places import expand_capitals
 from app.reader import Reader
 from app.records import Alternative, Answer, Citation
 from app.selector import (
@@ -64,6 +65,11 @@ def gather_candidates(passages: list[Passage], query_vector: np.ndarray) -> list
                 )
             )
     return candidates
+
+
+def in_vocabulary(idf: dict[str, float], name: str) -> bool:
+    """Whether every word of `name` occurs in the corpus."""
+    return all(stem(word) in idf for word in words(name))
 
 
 def unknown_term_share(profile: QuestionProfile, idf: dict[str, float]) -> float:
@@ -133,6 +139,7 @@ def score_question(
     if selector.uses_reader and reader is None:
         raise ValueError("this selector was trained with the reader; load it with load_reader()")
     started = time.perf_counter()
+    question = expand_capitals(question, lambda name: in_vocabulary(index.term_idf, name))
     query_vector = index.embedder.encode_query(question)
     hits = index.search(question, k=k, mode=mode, filters=filters, query_vector=query_vector)
     retrieved = time.perf_counter()

@@ -173,6 +173,17 @@ def coverage(profile: QuestionProfile, text: str) -> float:
     return hit / total if total else 0.0
 
 
+def heaviest_missing(profile: QuestionProfile, text: str) -> float:
+    """IDF weight of the rarest question term absent from `text`, relative to the rarest
+    question term: 1.0 when the most specific word asked about ("range", "2026", "Moldova")
+    is nowhere in the answer or its context, 0.0 when every term is there."""
+    if not profile.terms:
+        return 0.0
+    present = {stem(w) for w in words(text)}
+    missing = [weight for term, weight in profile.terms.items() if stem(term) not in present]
+    return max(missing) / max(profile.terms.values()) if missing else 0.0
+
+
 def bm25_unit_score(
     profile: QuestionProfile, text: str, avg_len: float, k1: float = 1.2, b: float = 0.75
 ) -> float:

@@ -20,6 +20,7 @@ from app.features import (
     QuestionProfile,
     bm25_unit_score,
     coverage,
+    heaviest_missing,
     is_fragment,
     is_lead_in,
     matches_type,
@@ -69,6 +70,10 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "type_unmet_top3",
     "names_missing_top3",
     "numbers_missing_top3",
+    "answer_context_coverage",
+    "answer_names_missing",
+    "answer_numbers_missing",
+    "answer_heaviest_missing",
 )
 # Added when the selector uses the reader (a cross-encoder score for each unit).
 READER_UNIT_FEATURES: tuple[str, ...] = ("reader_logit", "reader_gap")
@@ -198,15 +203,19 @@ def question_features(
     """One row of question features: is there evidence that the sources answer this at all?
 
     Few, monotone signals on purpose: the abstain decision is fitted on few out-of-scope
-    questions and must carry over to questions nobody has seen.
+    questions and must carry over to questions nobody has seen. The `answer_*` ones look at
+    the answer that would be quoted, in its heading context: a near-domain question (the
+    range of a drone the corpus only says was bought) has a fluent top answer that lacks the
+    very word asked about.
     """
     if not candidates:
-        row = [-10.0, 0.0, 0.0, 0.0, unknown_terms, 1.0, 1.0, 1.0]
+        row = [-10.0, 0.0, 0.0, 0.0, unknown_terms, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0]
         return np.asarray(row + ([-10.0] if uses_reader else []))
     order = np.argsort(-logits)
     top3 = order[:3]
     type_miss = unit_features[:, UNIT_FEATURES.index("type_miss")]
     contexts = [candidates[i].answer_text + " " + candidates[i].context for i in top3]
+    answer = contexts[0]
     row = [
         float(logits[order[0]]),
         max(c.unit_cos for c in candidates),
@@ -216,6 +225,10 @@ def question_features(
         float(all(type_miss[i] > 0 for i in top3)),
         min(missing_share(profile.names, text) for text in contexts),
         min(missing_share(profile.numbers, text) for text in contexts),
+        coverage(profile, answer),
+        missing_share(profile.names, answer),
+        missing_share(profile.numbers, answer),
+        heaviest_missing(profile, answer),
     ]
     if uses_reader:
         row.append(float(unit_features[:, len(UNIT_FEATURES)].max()))

@@ -6,7 +6,14 @@ import pytest
 
 from app.briefing import answer_markdown, briefing_markdown, parse_quotes, verify_quotes
 from app.engine import Engine
-from app.features import expected_answer_type, is_fragment, matches_type
+from app.features import (
+    expected_answer_type,
+    heaviest_missing,
+    is_fragment,
+    matches_type,
+    profile_question,
+)
+from app.places import expand_capitals
 from app.selector import extend_fragment
 from index.records import Unit
 
@@ -86,6 +93,34 @@ def test_type_matching_treats_years_as_dates_not_counts():
     assert not matches_type("bought in 2023", "number")
     assert matches_type("three TB2 drones", "number")
     assert matches_type("€2.7 billion", "amount")
+
+
+def test_heaviest_missing_term_is_the_most_specific_word_absent():
+    idf = {"rang": 5.0, "kosovo": 2.0, "drone": 1.0}
+    profile = profile_question("What is the range of Kosovo's drones?", idf, 6.0)
+    assert heaviest_missing(profile, "Kosovo bought drones from Turkey in 2023.") == 1.0
+    assert heaviest_missing(profile, "Kosovo's drones have a range of 150 km.") == 0.0
+    assert heaviest_missing(profile, "Their range is 150 km.") == 2.0 / 5.0
+
+
+def test_a_capital_used_for_its_country_names_the_country_too():
+    everywhere = lambda country: True  # noqa: E731
+    assert expand_capitals("How many drones did Tirana buy?", everywhere) == (
+        "How many drones did Tirana (Albania) buy?"
+    )
+    # The country is already named: the capital is a place, left as it is.
+    named = "What did von der Leyen say about Serbia in Belgrade?"
+    assert expand_capitals(named, everywhere) == named
+    # A country the corpus never mentions is not added.
+    assert expand_capitals("Who founded Victoria?", lambda country: False) == (
+        "Who founded Victoria?"
+    )
+
+
+def test_a_question_naming_the_capital_finds_the_country(engine):
+    answer = engine.ask("When did Tirana join NATO?")
+    assert not answer.abstained, answer
+    assert "2009" in answer.answer
 
 
 def test_markdown_briefing_round_trip_and_verify(tiny_index, engine):
