@@ -61,7 +61,7 @@ def gather_candidates(passages: list[Passage], query_vector: np.ndarray) -> list
                     context=context,
                     unit_cos=float(passage.unit_vectors[local] @ query_vector),
                     chunk_cos=chunk_cos,
-                    reader_text=reader_text(first, text),
+                    reader_text=reader_text(first, text, unit.section or document.title),
                 )
             )
     return candidates
@@ -94,12 +94,20 @@ class Scored:
     question_features: np.ndarray
 
 
-def reader_text(first: Unit, answer_text: str) -> str:
-    """The quoted span as the reader should see it: with the label or lead-in that the
-    first unit's embedding carries (its embedding text minus its own text)."""
+def reader_text(first: Unit, answer_text: str, heading: str) -> str:
+    """The quoted span as the reader should see it: under its heading (the section, else the
+    document title), which says what "it" is and whose figure a sibling gives, and with the
+    label or lead-in that the first unit's embedding carries (its embedding text minus its
+    own text)."""
     if first.embed_text.endswith(first.text):
-        return first.embed_text[: len(first.embed_text) - len(first.text)] + answer_text
-    return first.embed_text if first.text == answer_text else answer_text
+        span = first.embed_text[: len(first.embed_text) - len(first.text)] + answer_text
+    else:
+        span = first.embed_text if first.text == answer_text else answer_text
+    return under_heading(heading, span)
+
+
+def under_heading(heading: str, text: str) -> str:
+    return f"{heading}: {text}" if heading else text
 
 
 def reader_shortlist(base_features: np.ndarray, size: int = READER_SHORTLIST) -> list[int]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.answering import score_question
+from app.answering import score_question, under_heading
 from app.features import profile_question
 from app.selector import Candidate, Selector, unit_feature_matrix
 from evals.collection import build_collection
@@ -71,7 +71,7 @@ def paragraph_cases(items: list[SquadItem], embedder: Embedder) -> list[Paragrap
                 title,
                 float(cos[i]),
                 float(cos.max()),
-                s,
+                under_heading(title, s),
             )
             for i, s in enumerate(item.sentences)
         ]
@@ -91,7 +91,7 @@ def squad_unit_rows(
     for case in paragraph_cases(sample, embedder):
         scores = None
         if reader is not None:
-            scores = reader.score(case.item.question, list(case.item.sentences))
+            scores = reader.score(case.item.question, [c.reader_text for c in case.candidates])
         rows.append(unit_feature_matrix(case.profile, case.candidates, SQUAD_UNIT_WORDS, scores))
         labels.append(np.asarray(case.item.labels, dtype=int))
     return np.vstack(rows), np.concatenate(labels)
@@ -121,7 +121,7 @@ def given_paragraph(
             logits = features_only.unit_model.logits(case.features)
             correct["features only"] += item.labels[int(np.argmax(logits))]
         if reader is not None:
-            scores = reader.score(item.question, list(item.sentences))
+            scores = reader.score(item.question, [c.reader_text for c in case.candidates])
             correct["reader only"] += item.labels[int(np.argmax(scores))]
             combined = selector.unit_model.logits(
                 unit_feature_matrix(case.profile, case.candidates, SQUAD_UNIT_WORDS, scores)

@@ -37,6 +37,26 @@ def test_reader_prefers_the_sentence_that_answers():
     assert reader.score("anything", []).shape == (0,)
 
 
+def test_a_score_does_not_depend_on_the_other_texts_scored_with_it():
+    reader = load_reader()
+    question = "What is the range of Serbia's FK-3 air defence system?"
+    text = "FK-3 air defence: It can hit targets up to about 170 km away."
+    long_row = "Procurement: | FK-3 | HQ-22 export version | " + "six Y-20 aircraft, " * 20 + "|"
+    alone = reader.score(question, [text])[0]
+    assert reader.score(question, [long_row, "x", text])[2] == alone
+
+
+def test_the_reader_sees_a_unit_under_its_section_heading(tiny_index):
+    from app.answering import gather_candidates
+
+    hits = tiny_index.search("range of the FK-3 air defence system", k=2)
+    vector = tiny_index.embedder.encode_query("range of the FK-3 air defence system")
+    candidates = gather_candidates(tiny_index.passages(hits), vector)
+    fk3 = next(c for c in candidates if "170 km" in c.answer_text)
+    assert fk3.reader_text.startswith(f"{fk3.unit.section}: ")
+    assert fk3.reader_text.endswith(fk3.answer_text)
+
+
 def test_altered_weights_are_refused(tmp_path):
     copy = tmp_path / "reader"
     shutil.copytree(READER_DIR, copy)
