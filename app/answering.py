@@ -24,8 +24,10 @@ from index.store import Index
 from ingest.records import Document
 
 DEFAULT_PASSAGES = 5
-# Candidates the reader scores per question: the top 6 by cosine and the top 6 by BM25.
-READER_SHORTLIST = 6
+# Candidates the reader scores per question: the top 4 by cosine and the top 4 by BM25
+# (about 6 units once the two overlap). As accurate out-of-fold as 6 + 6 on the project's
+# questions, and it keeps `ask` p95 under 50 ms.
+READER_SHORTLIST = 4
 MAX_ALTERNATIVES = 3
 
 

@@ -588,7 +588,7 @@ def verify(briefing, index_dir, engine, address) -> None:
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Where to write the weights (default: the shipped app/selector.json, or "
+    help="Where to write the weights (default: the shipped app/selector-features.json, or "
     "app/selector-reader.json with --reader).",
 )
 @click.option(
@@ -613,7 +613,7 @@ def train_selector(
 
     Example: wbqa train-selector --reader --squad ../shared/benchmarks/squad-v1.1/dev-v1.1.json
     """
-    from app.selector import READER_SELECTOR_FILE, SELECTOR_FILE
+    from app.selector import FEATURES_SELECTOR_FILE, READER_SELECTOR_FILE
     from evals.questions import QUESTIONS_FILE, load_questions
     from evals.selector_fit import fit_selector
     from ingest.storage import atomic_write_text
@@ -649,7 +649,7 @@ def train_selector(
         extra_units=extra,
         extra_provenance=provenance,
     )
-    target = output or (READER_SELECTOR_FILE if with_reader else SELECTOR_FILE)
+    target = output or (READER_SELECTOR_FILE if with_reader else FEATURES_SELECTOR_FILE)
     atomic_write_text(target, json.dumps(selector.to_dict(), indent=1) + "\n")
     figures.pop("per_question", None)
     click.echo(f"wrote {target}; out-of-fold figures:")
@@ -862,7 +862,7 @@ def run_beir(beir_dir: Path, index_dir: Path, say) -> dict:
 
 def run_squad(squad_file: Path, index_dir: Path, limit: int, say) -> dict:
     from app.reader import load_reader
-    from app.selector import READER_SELECTOR_FILE, Selector
+    from app.selector import FEATURES_SELECTOR_FILE, READER_SELECTOR_FILE, Selector
     from evals.squad import load_squad, squad_items
     from evals.squad_eval import end_to_end, given_paragraph
     from index.embedder import load_embedder
@@ -873,16 +873,16 @@ def run_squad(squad_file: Path, index_dir: Path, limit: int, say) -> dict:
         raise click.BadParameter(str(error)) from None
     embedder = load_embedder()
     held = squad_items(articles, held_out=True)
-    selector = Selector.load()
+    features_only = Selector.load(FEATURES_SELECTOR_FILE)
     with_reader = Selector.load(READER_SELECTOR_FILE)
     reader = load_reader()
-    paragraph = given_paragraph(held, embedder, with_reader, reader, selector, limit=limit)
+    paragraph = given_paragraph(held, embedder, with_reader, reader, features_only, limit=limit)
     say(
         f"SQuAD held-out articles, given the paragraph ({min(limit, len(held))} questions): "
         + ", ".join(f"{k} {v:.3f}" for k, v in paragraph.items())
     )
     folder = index_dir.parent / "bench-squad-dev"
-    e2e = end_to_end(articles, folder, embedder, selector, None, limit=limit // 2)
+    e2e = end_to_end(articles, folder, embedder, with_reader, reader, limit=limit // 2)
     say(
         "SQuAD end to end (all dev paragraphs indexed): "
         + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in e2e.items())

@@ -78,6 +78,9 @@ def _load(folder: Path) -> Reader:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = min(2, os.cpu_count() or 1)
     options.inter_op_num_threads = 1
+    # Idle threads sleep instead of spinning: the query embedder's session runs just before
+    # on the same cores, and spinning pools would take turns starving each other.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = onnxruntime.InferenceSession(
         str(folder / MODEL_FILE), options, providers=["CPUExecutionProvider"]
     )

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from app.engine import Engine
-from app.selector import READER_SELECTOR_FILE
+from app.selector import FEATURES_SELECTOR_FILE
 from evals.metrics import evaluate_answers, evaluate_retrieval, failures
 from evals.questions import Question
 from evals.report import bar_plot, line_plot, markdown_table, write_text
@@ -85,10 +85,10 @@ def evaluate_question_set(
     """
     index = index or Index.open(index_dir)
     retrieval = retrieval_rows(index, questions, modes)
-    engines = {"default (features)": Engine.open(index_dir, index=index)}
-    if ablation and READER_SELECTOR_FILE.is_file():
-        engines["features + reader"] = Engine.open(
-            index_dir, index=index, selector_path=READER_SELECTOR_FILE
+    engines = {"default (features + reader)": Engine.open(index_dir, index=index)}
+    if ablation and FEATURES_SELECTOR_FILE.is_file():
+        engines["features only"] = Engine.open(
+            index_dir, index=index, selector_path=FEATURES_SELECTOR_FILE
         )
     answers, default_rows = answer_rows(engines, questions, k, "hybrid")
     results = {"retrieval": retrieval, "answers": answers, "failures": failures(default_rows)}

@@ -1,6 +1,7 @@
 """Fit the answer selector's two logistic models on a question set, cross-validated by question.
 
-`wbqa train-selector` runs this and writes `app/selector.json`; the figures it prints are
+`wbqa train-selector` runs this and writes `app/selector-features.json` (or, with the
+reader, `app/selector-reader.json`); the figures it prints are
 out-of-fold (each question scored by a model that never saw it).
 """
 

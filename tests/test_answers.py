@@ -47,14 +47,15 @@ def test_answer_is_a_verbatim_quote_with_offsets(tiny_index, engine, question, e
     assert {"retrieve", "select", "total"} <= set(answer.timings_ms)
 
 
-def test_the_reader_configuration_answers_too(tiny_index):
-    from app.selector import READER_SELECTOR_FILE
+def test_the_default_reads_with_the_reader_and_features_only_answers_too(tiny_index, engine):
+    from app.selector import FEATURES_SELECTOR_FILE
 
-    engine = Engine.open(tiny_index.index_dir, index=tiny_index, selector_path=READER_SELECTOR_FILE)
-    assert engine.reader is not None
-    answer = engine.ask("When did Albania join NATO?")
+    assert engine.reader is not None and engine.selector.uses_reader
+    assert engine.ask("When did Albania join NATO?").timings_ms["reader"] > 0
+    fast = Engine.open(tiny_index.index_dir, index=tiny_index, selector_path=FEATURES_SELECTOR_FILE)
+    assert fast.reader is None
+    answer = fast.ask("When did Albania join NATO?")
     assert not answer.abstained and "2009" in answer.answer
-    assert answer.timings_ms["reader"] > 0
 
 
 @pytest.mark.parametrize("question", ["What is the capital of Peru?", "How do I bake bread?"])
