@@ -178,6 +178,17 @@ def fit_selector(
     selected_correct = y_q.astype(bool)
     threshold = choose_threshold(oof_scope, answerable, selected_correct)
     figures = summarise(rows, oof_scope, threshold, answerable, selected_correct)
+    # The shipped models score these questions differently from the out-of-fold ones; raise
+    # the threshold if needed so that they, too, abstain on TARGET_ABSTAIN of them.
+    shipped_rows, shipped_correct = [], []
+    for _, scored, labels in rows:
+        logits = final_unit.logits(scored.unit_features) if len(scored.candidates) else np.zeros(0)
+        shipped_rows.append(question_row(scored, logits))
+        shipped_correct.append(bool(len(logits)) and bool(labels[int(np.argmax(logits))]))
+    shipped_scope = 1 / (1 + np.exp(-final_scope.logits(np.vstack(shipped_rows))))
+    shipped_correct = np.asarray(shipped_correct) & answerable
+    threshold = max(threshold, choose_threshold(shipped_scope, answerable, shipped_correct))
+    figures["shipped_threshold"] = threshold
     per_question = [
         {"id": q.id, "answerable": q.answerable, "in_scope": round(float(p), 4), "correct": bool(c)}
         for (q, _, _), p, c in zip(rows, oof_scope, selected_correct)

@@ -72,3 +72,42 @@ def test_question_set_gate(tmp_path):
     print(json.dumps(report))
     for name, floor in gate["minimum"].items():
         assert measured[name] >= floor, f"{name} = {measured[name]:.3f} fell below {floor}"
+
+
+def test_train_selector_fits_weights_that_abstain_as_promised(tiny_index, tmp_path):
+    from app.engine import Engine
+    from evals.questions import Question
+    from evals.selector_fit import TARGET_ABSTAIN, fit_selector
+
+    answerable = [
+        ("How many Rafale fighters did Serbia order?", "12 Rafale fighters", "serbia.md"),
+        ("How far can the FK-3 hit targets?", "170 km", "serbia.md"),
+        ("When did Serbia declare itself militarily neutral?", "2007", "serbia.md"),
+        ("When did Albania join NATO?", "2009", "albania.md"),
+        ("What did the Kuçova modernisation cost?", "€50 million", "albania.md"),
+        ("How much can the Commission borrow for SAFE?", "EUR 150 billion", "safe.txt"),
+        ("What is the maturity of SAFE loans?", "45 years", "safe.txt"),
+    ]
+    unanswerable = [
+        "What is the capital of Peru?",
+        "How do I bake sourdough bread?",
+        "What is Croatia's defence budget for 2026?",
+        "How many submarines does Montenegro operate?",
+        "Who painted the Mona Lisa?",
+    ]
+    questions = [
+        Question(f"a{i}", text, (answer,), (doc,), True)
+        for i, (text, answer, doc) in enumerate(answerable)
+    ] + [Question(f"u{i}", text, (), (), False) for i, text in enumerate(unanswerable)]
+    path = tmp_path / "questions.jsonl"
+    path.write_text("".join(json.dumps({"question": q.question}) + "\n" for q in questions))
+
+    selector, figures = fit_selector(tiny_index, questions, path)
+    assert 0.0 <= figures["hit_rate"] <= figures["selection_accuracy"] <= 1.0
+    assert len(figures["per_question"]) == len(questions)
+
+    saved = tmp_path / "selector.json"
+    saved.write_text(json.dumps(selector.to_dict()))
+    engine = Engine.open(tiny_index.index_dir, index=tiny_index, selector_path=saved)
+    abstained = [engine.ask(text).abstained for text in unanswerable]
+    assert sum(abstained) / len(abstained) >= TARGET_ABSTAIN
