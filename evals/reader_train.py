@@ -43,14 +43,27 @@ class TrainSettings:
     questions_per_step: int = 6
 
 
+def _by_article(items: list[SquadItem]) -> dict[str, list[SquadItem]]:
+    by_article: dict[str, list[SquadItem]] = {}
+    for item in items:
+        by_article.setdefault(item.article, []).append(item)
+    return by_article
+
+
+def _other_paragraph_sentences(
+    item: SquadItem, by_article: dict[str, list[SquadItem]], count: int, rng: random.Random
+) -> list[str]:
+    """`count` sentences, each from a different other paragraph of the item's article."""
+    others = [o for o in by_article[item.article] if o.paragraph != item.paragraph]
+    return [rng.choice(other.sentences) for other in rng.sample(others, min(count, len(others)))]
+
+
 def training_pairs(items: list[SquadItem], settings: TrainSettings) -> list[tuple[str, str, int]]:
     """Positives: sentences holding a gold span. Negatives: sibling sentences of the same
     paragraph (the hard case: right topic, wrong attribute) and a sentence of another
     paragraph of the same article (right subject, nothing to answer)."""
     rng = random.Random(settings.seed)
-    by_article: dict[str, list[SquadItem]] = {}
-    for item in items:
-        by_article.setdefault(item.article, []).append(item)
+    by_article = _by_article(items)
     pairs = []
     for item in items:
         positives = [s for s, label in zip(item.sentences, item.labels) if label]
@@ -60,9 +73,10 @@ def training_pairs(items: list[SquadItem], settings: TrainSettings) -> list[tupl
         pairs += [(item.question, s, 1) for s in positives[:1]]
         rng.shuffle(negatives)
         pairs += [(item.question, s, 0) for s in negatives[: settings.same_paragraph_negatives]]
-        others = [o for o in by_article[item.article] if o.paragraph != item.paragraph]
-        for other in rng.sample(others, min(settings.other_paragraph_negatives, len(others))):
-            pairs.append((item.question, rng.choice(other.sentences), 0))
+        for sentence in _other_paragraph_sentences(
+            item, by_article, settings.other_paragraph_negatives, rng
+        ):
+            pairs.append((item.question, sentence, 0))
     rng.shuffle(pairs)
     return pairs[: settings.max_pairs]
 
@@ -73,9 +87,7 @@ def training_groups(
     """Listwise groups: a question, its paragraph's sentences (every positive, siblings up to
     `max_group`) and `other_paragraph_negatives` sentences of other paragraphs of the article."""
     rng = random.Random(settings.seed)
-    by_article: dict[str, list[SquadItem]] = {}
-    for item in items:
-        by_article.setdefault(item.article, []).append(item)
+    by_article = _by_article(items)
     groups = []
     for item in items:
         if not any(item.labels):
@@ -85,9 +97,10 @@ def training_groups(
         negatives = [m for m in members if not m[1]]
         rng.shuffle(negatives)
         chosen = positives + negatives[: max(0, settings.max_group - len(positives))]
-        others = [o for o in by_article[item.article] if o.paragraph != item.paragraph]
-        for other in rng.sample(others, min(settings.other_paragraph_negatives, len(others))):
-            chosen.append((rng.choice(other.sentences), False))
+        for sentence in _other_paragraph_sentences(
+            item, by_article, settings.other_paragraph_negatives, rng
+        ):
+            chosen.append((sentence, False))
         rng.shuffle(chosen)
         groups.append((item.question, [t for t, _ in chosen], [int(y) for _, y in chosen]))
     rng.shuffle(groups)
