@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -105,7 +106,17 @@ def reader_text(first: Unit, answer_text: str, heading: str) -> str:
         span = first.embed_text[: len(first.embed_text) - len(first.text)] + answer_text
     else:
         span = first.embed_text if first.text == answer_text else answer_text
-    return under_heading(heading, span)
+    return under_heading(heading, plain_text(span))
+
+
+_LINE_MARKER = re.compile(r"(?m)^[ \t]*(?:[-*+•]|\d{1,3}[.)]|#{1,6})[ \t]+")
+_EMPHASIS = re.compile(r"\*\*|__|(?<![\w*])\*(?=[^\s*])|(?<=[^\s*])\*(?![\w*])")
+
+
+def plain_text(text: str) -> str:
+    """Text without Markdown list markers, emphasis or line breaks: the reader was trained on
+    plain prose (SQuAD), and "**Javelin**" is not a word it knows."""
+    return " ".join(_EMPHASIS.sub("", _LINE_MARKER.sub("", text)).split())
 
 
 def under_heading(heading: str, text: str) -> str:

@@ -1,13 +1,16 @@
 """Pure features for ranking answer candidates and for judging whether anything answers.
 
-Nothing here loads a model or touches disk: inputs are the question, precomputed vectors,
-retrieval scores and corpus term statistics, so every feature is testable by hand.
+Nothing here loads a model: inputs are the question, precomputed vectors, retrieval scores,
+corpus term statistics and fixed word lists (stemmer, country names), so every feature is
+testable by hand.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from app.places import country_adjectives
 
 # Words that shape a question but say nothing about its topic (beyond bm25s' short list).
 QUESTION_WORDS = frozenset(
@@ -47,18 +50,23 @@ _PRONOUN_START = re.compile(
 ANSWER_TYPES = ("amount", "number", "date", "name", "none")
 
 
+NameForms = tuple[frozenset[str], ...]
+
+
 @dataclass(frozen=True)
 class QuestionProfile:
     """What a question asks about (weighted content terms) and what kind of answer it wants.
 
     `names` are the capitalised words after the first (Greece, Moldova, Rafale): the
-    specific things asked about, which the answer's context should mention.
+    specific things asked about, which the answer's context should mention. Each name is a
+    tuple of alternatives, each a set of stems that must all appear: "Skopje (North
+    Macedonia)" is one name, met by "Skopje" or by "North Macedonia".
     """
 
     terms: dict[str, float]
     answer_type: str
     numbers: frozenset[str]
-    names: frozenset[str] = frozenset()
+    names: tuple[NameForms, ...] = ()
 
     @property
     def stems(self) -> set[str]:
@@ -124,21 +132,82 @@ def profile_question(question: str, idf: dict[str, float], default_idf: float) -
             continue
         terms[word] = idf.get(stem(word), default_idf)
     numbers = frozenset(w for w in terms if any(c.isdigit() for c in w))
-    tokens = _WORD.findall(question)
-    names = frozenset(
-        stem(t)
-        for t in tokens[1:]
-        if t[:1].isupper() and t.lower() not in QUESTION_WORDS and len(t) > 1
+    return QuestionProfile(terms, expected_answer_type(question), numbers, name_groups(question))
+
+
+_ALIAS = re.compile(r"\b([A-Z][\w'’-]*)\s+\(([A-Z][^()]*)\)")
+
+
+def name_groups(question: str) -> tuple[NameForms, ...]:
+    """The capitalised words after the first, one name each; a name followed by a
+    capitalised aside ("Tirana (Albania)", "EDIP (European Defence Industry Programme)") is
+    one name with two forms, and so is a country with its adjective ("French", "France")."""
+    groups: list[NameForms] = []
+    aliased: set[int] = set()
+    for match in _ALIAS.finditer(question):
+        aside = frozenset(stem(t) for t in _WORD.findall(match.group(2)) if t[:1].isupper())
+        groups.append((frozenset({stem(match.group(1))}), aside))
+        aliased.update(range(match.start(), match.end()))
+    for token in _WORD.finditer(question):
+        text = token.group(0)
+        if (
+            token.start() == 0
+            or token.start() in aliased
+            or not text[:1].isupper()
+            or text.lower() in QUESTION_WORDS
+            or len(text) < 2
+        ):
+            continue
+        other = country_adjectives().get(text.lower())
+        if other is None:
+            groups.append((frozenset({stem(text)}),))
+        else:
+            groups.append((frozenset({stem(text)}), frozenset(stem(w) for w in other.split())))
+    return tuple(dict.fromkeys(groups))
+
+
+def same_name(a: str, b: str) -> bool:
+    """Two stems of one proper name: equal, or a country and its adjective ("serbia" /
+    "serbian", "turkey" / "turkish", "montenegro" / "montenegrin"): a shared start of at
+    least four letters, the shorter losing at most two letters and the longer adding at most
+    three. Snowball leaves these apart, and analysts write either form."""
+    if a == b:
+        return True
+    shared = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        shared += 1
+    shorter, longer = sorted((a, b), key=len)
+    return shared >= 4 and len(shorter) - shared <= 2 and len(longer) - shared <= 3
+
+
+def _name_met(forms: NameForms, present: set[str]) -> bool:
+    return any(
+        all(any(same_name(part, word) for word in present) for part in form) for form in forms
     )
-    return QuestionProfile(terms, expected_answer_type(question), numbers, names)
 
 
-def missing_share(wanted: frozenset[str], text: str) -> float:
-    """Share of `wanted` stems (names, numbers) absent from `text`; 0 when nothing is wanted."""
+def missing_share(wanted: frozenset[str] | tuple[NameForms, ...], text: str) -> float:
+    """Share of `wanted` (number stems, or names) absent from `text`; 0 when nothing is
+    wanted."""
     if not wanted:
         return 0.0
     present = {stem(w) for w in words(text)}
+    if isinstance(wanted, tuple):
+        return sum(1 for forms in wanted if not _name_met(forms, present)) / len(wanted)
     return sum(1 for w in wanted if w not in present) / len(wanted)
+
+
+def present_terms(profile: QuestionProfile, text: str) -> set[str]:
+    """The question's terms that `text` contains: by stem, or as a name group that the text
+    meets in any of its forms."""
+    present = {stem(w) for w in words(text)}
+    met: set[str] = set()
+    for forms in profile.names:
+        if _name_met(forms, present):
+            met = met.union(*forms)
+    return {t for t in profile.terms if stem(t) in present or stem(t) in met}
 
 
 _STEMMER = None
@@ -167,9 +236,9 @@ def coverage(profile: QuestionProfile, text: str) -> float:
     """IDF-weighted share of the question's content terms (stemmed) present in `text`."""
     if not profile.terms:
         return 0.0
-    present = {stem(w) for w in words(text)}
+    present = present_terms(profile, text)
     total = sum(profile.terms.values())
-    hit = sum(weight for term, weight in profile.terms.items() if stem(term) in present)
+    hit = sum(weight for term, weight in profile.terms.items() if term in present)
     return hit / total if total else 0.0
 
 
@@ -179,8 +248,8 @@ def heaviest_missing(profile: QuestionProfile, text: str) -> float:
     is nowhere in the answer or its context, 0.0 when every term is there."""
     if not profile.terms:
         return 0.0
-    present = {stem(w) for w in words(text)}
-    missing = [weight for term, weight in profile.terms.items() if stem(term) not in present]
+    present = present_terms(profile, text)
+    missing = [weight for term, weight in profile.terms.items() if term not in present]
     return max(missing) / max(profile.terms.values()) if missing else 0.0
 
 

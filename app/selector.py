@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -300,11 +301,27 @@ def extend_fragment(unit_row: int, units: list[Unit], doc_text: str) -> tuple[in
     """The span to quote for a unit: itself, or joined to its neighbour when it is a fragment.
 
     A pronoun-led sentence joins the one before it in the same paragraph or list item; a very
-    short unit (a label) joins the one after it. Table rows always stand alone.
+    short unit (a label) joins the one after it; a colon lead-in ("Its authors are:") takes
+    the list items or table rows it introduces. Table rows always stand alone.
     """
     unit = units[unit_row]
-    if unit.kind == "row" or not is_fragment(unit.text):
+    if unit.kind == "row":
         return unit.start, unit.end
+    start, end = (
+        _joined_neighbour(unit_row, units, doc_text)
+        if is_fragment(unit.text)
+        else (
+            unit.start,
+            unit.end,
+        )
+    )
+    if unit.text.rstrip().endswith(":"):
+        end = max(end, introduced_list_end(unit_row, units, doc_text))
+    return start, end
+
+
+def _joined_neighbour(unit_row: int, units: list[Unit], doc_text: str) -> tuple[int, int]:
+    unit = units[unit_row]
     previous = units[unit_row - 1] if unit_row > 0 else None
     following = units[unit_row + 1] if unit_row + 1 < len(units) else None
 
@@ -324,3 +341,53 @@ def extend_fragment(unit_row: int, units: list[Unit], doc_text: str) -> tuple[in
     if previous is not None and previous.kind != "row" and adjacent(previous, unit):
         return previous.start, unit.end
     return unit.start, unit.end
+
+
+# A lead-in is quoted with what it introduces, up to this many characters (the first item
+# or row always comes with it: the lead-in alone answers nothing).
+MAX_LIST_QUOTE = 600
+_ITEM_MARKER = re.compile(r"[ \t]*(?:[-*+•]|\d{1,3}[.)])[ \t]+")
+
+
+def _line_indent(doc_text: str, offset: int) -> int:
+    line_start = doc_text.rfind("\n", 0, offset) + 1
+    line = doc_text[line_start:offset]
+    return len(line) - len(line.lstrip())
+
+
+def introduced_list_end(unit_row: int, units: list[Unit], doc_text: str) -> int:
+    """Where the items or rows that follow a colon lead-in end: units that continue it with
+    only list markers, blank lines or table lines between them (items nested deeper than a
+    lead-in that is itself an item)."""
+    lead = units[unit_row]
+    lead_indent = _line_indent(doc_text, lead.start) if lead.kind == "item" else -1
+    end = lead.end
+    for following in units[unit_row + 1 :]:
+        gap = doc_text[end : following.start]
+        if following.doc_id != lead.doc_id or not _continues_list(gap, following, lead_indent):
+            break
+        if end > lead.end and following.end - lead.start > MAX_LIST_QUOTE:
+            break
+        end = following.end
+    return end
+
+
+def _continues_list(gap: str, following: Unit, lead_indent: int) -> bool:
+    """Whether only list or table structure lies between the quote so far and `following`
+    (blank lines, table header lines, items too short to be units)."""
+    if "\n" not in gap:
+        return gap.strip() == ""
+    first, *middle, prefix = gap.split("\n")
+
+    def nested_item(line: str) -> bool:
+        marker = _ITEM_MARKER.match(line)
+        return bool(marker) and len(line) - len(line.lstrip()) > lead_indent
+
+    if first.strip() or any(
+        line.strip() and not line.strip().startswith("|") and not nested_item(line)
+        for line in middle
+    ):
+        return False
+    if following.kind == "row":
+        return not prefix.strip()
+    return bool(_ITEM_MARKER.fullmatch(prefix)) and nested_item(prefix)

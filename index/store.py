@@ -35,6 +35,9 @@ MODES: tuple[str, ...] = ("dense", "bm25", "hybrid")
 FUSIONS: tuple[str, ...] = ("rrf", "convex")
 # Each retriever contributes this many candidates (at least) to the fused list.
 CANDIDATE_POOL = 50
+# Units after a chunk that a passage carries, so that a lead-in at its end can be quoted with
+# the items it introduces (app.selector.MAX_LIST_QUOTE bounds the quote itself).
+UNITS_AFTER_CHUNK = 8
 
 
 class IndexProblem(Exception):
@@ -227,7 +230,8 @@ class Index:
 
     def passages(self, hits: list[Hit]) -> list[Passage]:
         """What answer selection reads about each hit: its document, the chunk's vector and
-        the answer units starting in the chunk, with one neighbour on each side."""
+        the answer units starting in the chunk, with the neighbours a quote may join: one
+        before, and after it enough for the list a lead-in introduces."""
         passages = []
         for hit in hits:
             row = self.chunk_row(hit.chunk_id)
@@ -236,7 +240,7 @@ class Index:
             starts, doc_rows = self._unit_starts.get(chunk.doc_id, ([], []))
             if rows:
                 low = max(rows[0] - 1, doc_rows[0])
-                high = min(rows[-1] + 1, doc_rows[-1])
+                high = min(rows[-1] + UNITS_AFTER_CHUNK, doc_rows[-1])
                 window = list(range(low, high + 1))
                 first = rows[0] - low
             else:

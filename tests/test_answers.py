@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.answering import plain_text
 from app.briefing import answer_markdown, briefing_markdown, parse_quotes, verify_quotes
 from app.engine import Engine
 from app.features import (
@@ -11,11 +12,15 @@ from app.features import (
     heaviest_missing,
     is_fragment,
     matches_type,
+    missing_share,
     profile_question,
+    same_name,
 )
 from app.places import expand_capitals
 from app.selector import extend_fragment
 from index.records import Unit
+from index.units import segment_document
+from ingest.records import Document
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +80,52 @@ def test_pronoun_sentence_is_extended_with_its_neighbour():
     assert extend_fragment(0, [first, second], text) == (0, 51)
 
 
+LISTS = """# Notes
+
+The report has two authors:
+
+- Bojana Zorić, a policy analyst;
+- Iliriana Gjoni, a research analyst.
+
+Proposed thresholds:
+
+| Contract | Council |
+|---|---|
+| Goods | EUR 3 million |
+| Works | EUR 15 million |
+
+The roadmap names these goals:
+- first goal;
+  - a detail of the first goal:
+    - deeper still.
+- second goal.
+"""
+
+
+def test_a_lead_in_is_quoted_with_the_items_or_rows_it_introduces():
+    document = Document("d", "Notes", LISTS, "x", "markdown")
+    units = segment_document(document)
+
+    def quote(starts_with: str) -> str:
+        row = next(i for i, u in enumerate(units) if u.text.startswith(starts_with))
+        start, end = extend_fragment(row, units, LISTS)
+        return LISTS[start:end]
+
+    assert quote("The report has").endswith("Iliriana Gjoni, a research analyst.")
+    assert quote("Proposed").endswith("| Works | EUR 15 million |")
+    assert quote("Proposed").count("\n") == 5
+    # An item that is itself a lead-in takes only what is nested under it.
+    assert quote("a detail").endswith("deeper still.")
+    assert quote("The roadmap").endswith("second goal.")
+    assert quote("Bojana") == "Bojana Zorić, a policy analyst;"
+
+
+def test_the_reader_sees_plain_text():
+    assert plain_text("- **Javelin** missiles:\n  * *more* than 200") == (
+        "Javelin missiles: more than 200"
+    )
+
+
 @pytest.mark.parametrize(
     ("question", "answer_type"),
     [
@@ -102,6 +153,23 @@ def test_heaviest_missing_term_is_the_most_specific_word_absent():
     assert heaviest_missing(profile, "Kosovo bought drones from Turkey in 2023.") == 1.0
     assert heaviest_missing(profile, "Kosovo's drones have a range of 150 km.") == 0.0
     assert heaviest_missing(profile, "Their range is 150 km.") == 2.0 / 5.0
+
+
+def test_a_name_is_met_by_its_alias_or_its_adjective():
+    profile = profile_question("How many drones did Tirana (Albania) buy from Turkey?", {}, 5.0)
+    assert len(profile.names) == 2
+    assert missing_share(profile.names, "Albania bought three drones from Turkey.") == 0.0
+    assert missing_share(profile.names, "Tirana signed with a Turkish firm.") == 0.0
+    assert missing_share(profile.names, "Albania bought three drones.") == 0.5
+    assert missing_share(profile.names, "Kosovo bought drones.") == 1.0
+    profile = profile_question("What did Skopje (North Macedonia) order?", {}, 5.0)
+    assert missing_share(profile.names, "North Macedonia ordered Strykers.") == 0.0
+    assert missing_share(profile.names, "North Korea ordered missiles.") == 1.0
+    assert same_name("serbia", "serbian") and same_name("montenegro", "montenegrin")
+    # Adjectives that share no stem with the name come from a country table.
+    profile = profile_question("Which French newspaper covered it?", {}, 5.0)
+    assert missing_share(profile.names, "Le Monde, a daily in France, covered it.") == 0.0
+    assert not same_name("austria", "australia") and not same_name("slovakia", "slovenia")
 
 
 def test_a_capital_used_for_its_country_names_the_country_too():

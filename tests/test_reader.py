@@ -47,14 +47,15 @@ def test_a_score_does_not_depend_on_the_other_texts_scored_with_it():
 
 
 def test_the_reader_sees_a_unit_under_its_section_heading(tiny_index):
-    from app.answering import gather_candidates
+    from app.answering import gather_candidates, plain_text
 
     hits = tiny_index.search("range of the FK-3 air defence system", k=2)
     vector = tiny_index.embedder.encode_query("range of the FK-3 air defence system")
     candidates = gather_candidates(tiny_index.passages(hits), vector)
     fk3 = next(c for c in candidates if "170 km" in c.answer_text)
     assert fk3.reader_text.startswith(f"{fk3.unit.section}: ")
-    assert fk3.reader_text.endswith(fk3.answer_text)
+    assert fk3.reader_text.endswith(plain_text(fk3.answer_text))
+    assert "**" not in fk3.reader_text
 
 
 def test_altered_weights_are_refused(tmp_path):
