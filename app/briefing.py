@@ -39,6 +39,14 @@ def block_quote(text: str) -> str:
     return "\n".join("> " + line if line else ">" for line in text.split("\n"))
 
 
+def quote_with_footnote(text: str, footnote: int) -> str:
+    """The block quote with its footnote mark: after the last line, or on a line of its own
+    when the quote ends in a table row (a mark after a row would break the table)."""
+    if text.rstrip().rsplit("\n", 1)[-1].lstrip().startswith("|"):
+        return f"{block_quote(text)}\n>\n> [^{footnote}]"
+    return f"{block_quote(text)} [^{footnote}]"
+
+
 def quote_marker(citation: Citation) -> str:
     return (
         f'<!-- wbqa-quote doc="{citation.doc_id}" start={citation.answer_start} '
@@ -52,7 +60,7 @@ def answer_markdown(answer: Answer, footnote: int = 1) -> str:
         return f"*{ABSTAIN_MESSAGE}*"
     citation = answer.citations[0]
     return (
-        f"{block_quote(answer.answer)} [^{footnote}]\n{quote_marker(citation)}\n\n"
+        f"{quote_with_footnote(answer.answer, footnote)}\n{quote_marker(citation)}\n\n"
         f"[^{footnote}]: {source_line(citation)}"
     )
 
@@ -77,7 +85,7 @@ def briefing_markdown(answers: list[Answer], title: str) -> str:
         lines += [
             f"## {number}. {answer.question}",
             "",
-            f"{block_quote(answer.answer)} [^{footnote}]",
+            quote_with_footnote(answer.answer, footnote),
             quote_marker(citation),
             "",
             f"Confidence: {answer.confidence:.2f}",
@@ -119,7 +127,7 @@ def parse_quotes(markdown: str) -> list[BriefingQuote]:
             body.insert(0, lines[cursor][2:] if lines[cursor].startswith("> ") else "")
             cursor -= 1
         text = "\n".join(body)
-        text = re.sub(r" \[\^\d+\]$", "", text)
+        text = re.sub(r"(?: |\n\n)\[\^\d+\]$", "", text)
         quotes.append(
             BriefingQuote(match["doc"], int(match["start"]), int(match["end"]), text, cursor + 2)
         )

@@ -17,6 +17,7 @@ from app.features import (
     same_name,
 )
 from app.places import expand_capitals
+from app.records import Answer, Citation
 from app.selector import extend_fragment
 from index.records import Unit
 from index.units import segment_document
@@ -210,3 +211,19 @@ def test_markdown_briefing_round_trip_and_verify(tiny_index, engine):
     assert [c.ok for c in checks].count(False) == 1
     single = answer_markdown(answers[0])
     assert single.startswith("> ") and "[^1]:" in single
+
+
+def test_a_quote_ending_in_a_table_row_keeps_its_table_and_round_trips():
+    document = Document("d", "Notes", LISTS, "x", "markdown")
+    start = LISTS.index("Proposed")
+    end = LISTS.index("| Works | EUR 15 million |") + len("| Works | EUR 15 million |")
+    quote = LISTS[start:end]
+    citation = Citation(
+        1, "d", "Notes", (), None, None, None, None, None, 0, end, start, end, "", 1
+    )
+    answer = Answer("Thresholds?", quote, 0.9, (citation,))
+    markdown = answer_markdown(answer)
+    assert "| Works | EUR 15 million |\n>\n> [^1]" in markdown
+    (parsed,) = parse_quotes(markdown)
+    assert parsed.text == quote
+    assert verify_quotes({"d": document}, [parsed])[0].ok
