@@ -1054,7 +1054,7 @@ def run_scale_out(index_dir: Path, beir_folder: Path, documents: int, as_json, o
     help="Reader folder to write (default: the shipped app/reader/).",
 )
 @click.option("--max-pairs", type=click.IntRange(min=8), default=60_000, show_default=True)
-@click.option("--epochs", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--eval-questions", type=click.IntRange(min=1), default=1_000, show_default=True)
 @click.option(
     "--objective",

@@ -27,7 +27,7 @@ SEED = 13
 @dataclass(frozen=True)
 class TrainSettings:
     max_pairs: int = 60_000
-    epochs: int = 1
+    epochs: int = 2
     batch_size: int = 32
     learning_rate: float = 5e-5
     same_paragraph_negatives: int = 3
