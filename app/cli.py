@@ -748,6 +748,11 @@ def serve(index_dir, host, port, auth, paths, engine, address) -> None:
     help="SQuAD questions per setting (sampled with a fixed seed).",
 )
 @click.option("--no-questions", is_flag=True, help="Skip the project question set.")
+@click.option(
+    "--reader-ablation",
+    is_flag=True,
+    help="Also fit the selector out-of-fold with and without token matching and the reader.",
+)
 @index_dir_option
 @with_engine_options
 def eval_command(
@@ -760,6 +765,7 @@ def eval_command(
     squad_file,
     limit,
     no_questions,
+    reader_ablation,
     index_dir,
     engine,
     address,
@@ -808,12 +814,45 @@ def eval_command(
             f"\n{len(results['question_set']['failures'])} failures"
             + (f"; report in {out}" if out else "")
         )
+        if reader_ablation:
+            results["reader_ablation"] = run_reader_ablation(
+                index, question_set, questions or QUESTIONS_FILE, k, say
+            )
     if beir_dir is not None:
         results["beir"] = run_beir(beir_dir, index_dir, say)
     if squad_file is not None:
         results["squad"] = run_squad(squad_file, index_dir, limit, say)
     if as_json:
         click.echo(json.dumps(results, ensure_ascii=False))
+
+
+def run_reader_ablation(index, question_set, questions_path: Path, k: int, say) -> dict:
+    from app.reader import ReaderProblem, load_reader
+    from evals.report import markdown_table
+    from evals.token_matching import reader_ablation
+
+    try:
+        reader = load_reader()
+    except (ValueError, ReaderProblem) as error:
+        raise click.ClickException(str(error)) from None
+    rows, token_bytes = reader_ablation(index, question_set, questions_path, reader, k)
+    say("\nReader configurations, out-of-fold (selector fitted without SQuAD rows):")
+    say(
+        markdown_table(
+            rows,
+            [
+                "config",
+                "selection_accuracy",
+                "hit_rate",
+                "hit_rate_direct",
+                "hit_rate_paraphrase",
+                "abstain_unanswerable",
+                "false_abstain",
+            ],
+        )
+    )
+    say(f"token vectors for every unit (fp16) would add {token_bytes / 1e6:.1f} MB to the index")
+    return {"rows": rows, "token_vectors_bytes": token_bytes}
 
 
 def run_beir(beir_dir: Path, index_dir: Path, say) -> dict:

@@ -7,12 +7,14 @@ out-of-fold (each question scored by a model that never saw it).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from app.answering import score_question
+from app.answering import Scored, score_question
 from app.selector import LogisticModel, Selector
 from evals.questions import Question, contains_answer
 from index.store import Index
@@ -105,17 +107,22 @@ def fit_selector(
     reader=None,
     extra_units: tuple[np.ndarray, np.ndarray] | None = None,
     extra_provenance: dict | None = None,
+    unit_column: Callable[[str, Scored], np.ndarray] | None = None,
 ) -> tuple[Selector, dict]:
     """Fit the unit, scope and confidence models; return the selector and out-of-fold figures.
 
     With a reader, its score joins the features (the combined configuration).
     `extra_units` (features, labels) join the unit model's training data in every fold:
     SQuAD training-article questions, which teach the combination on more than this set.
+    `unit_column` appends a candidate feature to measure (its figures only: the selector it
+    returns does not match the shipped feature list).
     """
     from app.answering import unknown_term_share
 
     uses_reader = reader is not None
     rows, question_features = collect(index, questions, k, mode, reader)
+    if unit_column is not None:
+        rows = [(q, with_column(q.question, s, unit_column), y) for q, s, y in rows]
     rng = np.random.default_rng(SEED)
     folds = rng.permutation(len(rows)) % FOLDS
     oof_logits: list[np.ndarray] = [np.zeros(0)] * len(rows)
@@ -155,6 +162,8 @@ def fit_selector(
     # Scope model: real questions plus leave-gold-out negatives, which share the fold of the
     # question they came from so that no question is scored by a model that saw its twin.
     extra = leave_gold_out(index, questions, k, mode, reader)
+    if unit_column is not None:
+        extra = [(p, with_column(questions[p].question, s, unit_column)) for p, s in extra]
     x_extra, extra_folds = [], []
     for position, scored in extra:
         logits = (
@@ -210,6 +219,14 @@ def fit_selector(
         Selector(final_unit, final_scope, final_conf, threshold, provenance, uses_reader),
         {**figures, "per_question": per_question},
     )
+
+
+def with_column(question: str, scored: Scored, column) -> Scored:
+    """`scored` with one more unit-feature column, after the reader's."""
+    if not len(scored.candidates):
+        return scored
+    extra = np.asarray(column(question, scored), dtype=np.float64)[:, None]
+    return dataclasses.replace(scored, unit_features=np.hstack([scored.unit_features, extra]))
 
 
 def _squad_flags(extra_provenance: dict | None) -> str:

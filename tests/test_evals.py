@@ -74,34 +74,42 @@ def test_question_set_gate(tmp_path):
         assert measured[name] >= floor, f"{name} = {measured[name]:.3f} fell below {floor}"
 
 
-def test_train_selector_fits_weights_that_abstain_as_promised(tiny_index, tmp_path):
-    from app.engine import Engine
-    from evals.questions import Question
-    from evals.selector_fit import TARGET_ABSTAIN, fit_selector
+TINY_ANSWERABLE = [
+    ("How many Rafale fighters did Serbia order?", "12 Rafale fighters", "serbia.md"),
+    ("How far can the FK-3 hit targets?", "170 km", "serbia.md"),
+    ("When did Serbia declare itself militarily neutral?", "2007", "serbia.md"),
+    ("When did Albania join NATO?", "2009", "albania.md"),
+    ("What did the Kuçova modernisation cost?", "€50 million", "albania.md"),
+    ("How much can the Commission borrow for SAFE?", "EUR 150 billion", "safe.txt"),
+    ("What is the maturity of SAFE loans?", "45 years", "safe.txt"),
+]
+TINY_UNANSWERABLE = [
+    "What is the capital of Peru?",
+    "How do I bake sourdough bread?",
+    "What is Croatia's defence budget for 2026?",
+    "How many submarines does Montenegro operate?",
+    "Who painted the Mona Lisa?",
+]
 
-    answerable = [
-        ("How many Rafale fighters did Serbia order?", "12 Rafale fighters", "serbia.md"),
-        ("How far can the FK-3 hit targets?", "170 km", "serbia.md"),
-        ("When did Serbia declare itself militarily neutral?", "2007", "serbia.md"),
-        ("When did Albania join NATO?", "2009", "albania.md"),
-        ("What did the Kuçova modernisation cost?", "€50 million", "albania.md"),
-        ("How much can the Commission borrow for SAFE?", "EUR 150 billion", "safe.txt"),
-        ("What is the maturity of SAFE loans?", "45 years", "safe.txt"),
-    ]
-    unanswerable = [
-        "What is the capital of Peru?",
-        "How do I bake sourdough bread?",
-        "What is Croatia's defence budget for 2026?",
-        "How many submarines does Montenegro operate?",
-        "Who painted the Mona Lisa?",
-    ]
+
+def tiny_question_set(tmp_path):
+    from evals.questions import Question
+
     questions = [
         Question(f"a{i}", text, (answer,), (doc,), True)
-        for i, (text, answer, doc) in enumerate(answerable)
-    ] + [Question(f"u{i}", text, (), (), False) for i, text in enumerate(unanswerable)]
+        for i, (text, answer, doc) in enumerate(TINY_ANSWERABLE)
+    ] + [Question(f"u{i}", text, (), (), False) for i, text in enumerate(TINY_UNANSWERABLE)]
     path = tmp_path / "questions.jsonl"
     path.write_text("".join(json.dumps({"question": q.question}) + "\n" for q in questions))
+    return questions, path
 
+
+def test_train_selector_fits_weights_that_abstain_as_promised(tiny_index, tmp_path):
+    from app.engine import Engine
+    from evals.selector_fit import TARGET_ABSTAIN, fit_selector
+
+    questions, path = tiny_question_set(tmp_path)
+    unanswerable = TINY_UNANSWERABLE
     selector, figures = fit_selector(tiny_index, questions, path)
     assert 0.0 <= figures["hit_rate"] <= figures["selection_accuracy"] <= 1.0
     assert len(figures["per_question"]) == len(questions)
@@ -111,3 +119,21 @@ def test_train_selector_fits_weights_that_abstain_as_promised(tiny_index, tmp_pa
     engine = Engine.open(tiny_index.index_dir, index=tiny_index, selector_path=saved)
     abstained = [engine.ask(text).abstained for text in unanswerable]
     assert sum(abstained) / len(abstained) >= TARGET_ABSTAIN
+
+
+def test_token_matching_is_measured_as_an_extra_selector_column(tiny_index, tmp_path):
+    from app.selector import UNIT_FEATURES
+    from evals.selector_fit import fit_selector
+    from evals.token_matching import TokenVectors, index_size_cost, maxsim, token_matching_column
+    from index.embedder import load_embedder
+
+    vectors = TokenVectors(load_embedder(backend="torch").model)
+    same, other = vectors(["Serbia ordered 12 Rafale fighters.", "Bread needs flour."])
+    assert maxsim(same, same) == pytest.approx(1.0, abs=1e-4)
+    assert maxsim(same, other) < 0.9
+    questions, path = tiny_question_set(tmp_path)
+    column = token_matching_column(vectors)
+    selector, figures = fit_selector(tiny_index, questions, path, unit_column=column)
+    assert len(selector.unit_model.coef) == len(UNIT_FEATURES) + 1
+    assert 0.0 <= figures["hit_rate"] <= figures["selection_accuracy"] <= 1.0
+    assert index_size_cost(tiny_index, vectors) > 0

@@ -1,0 +1,95 @@
+"""Token-level matching (late interaction, ColBERT's MaxSim) measured as a selector feature.
+
+Each question token's best cosine among a unit's token embeddings from the bundled
+MiniLM, averaged over the question's tokens: it gives attribute words ("cost", "range")
+their own weight between sibling units. `wbqa eval --reader-ablation` fits the selector
+with and without it, out-of-fold; wbqa does not ship it (README Results says why), so the
+token vectors are computed here for the measurement instead of being stored in the index.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from evals.questions import Question
+from evals.selector_fit import fit_selector
+from index.store import Index
+
+# fp16 token vectors, as an index would store them.
+BYTES_PER_VALUE = 2
+
+
+class TokenVectors:
+    """Normalised token embeddings of texts (special tokens dropped), cached by text."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.cache: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: list[str]) -> list[np.ndarray]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if missing:
+            outputs = self.model.encode(
+                missing, output_value="token_embeddings", convert_to_numpy=False, batch_size=64
+            )
+            for text, tokens in zip(missing, outputs):
+                matrix = tokens.float().numpy()[1:-1] if len(tokens) > 2 else tokens.numpy()
+                norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+                self.cache[text] = matrix / np.maximum(norms, 1e-9)
+        return [self.cache[t] for t in texts]
+
+
+def maxsim(question: np.ndarray, unit: np.ndarray) -> float:
+    """Mean over question tokens of the best cosine with any unit token."""
+    if not len(question) or not len(unit):
+        return 0.0
+    return float((question @ unit.T).max(axis=1).mean())
+
+
+def token_matching_column(vectors: TokenVectors):
+    """A unit-feature column for `fit_selector`: MaxSim of the question and each candidate."""
+
+    def column(question: str, scored) -> np.ndarray:
+        query = vectors([question])[0]
+        units = vectors([c.answer_text for c in scored.candidates])
+        return np.asarray([maxsim(query, u) for u in units], dtype=np.float64)
+
+    return column
+
+
+def index_size_cost(index: Index, vectors: TokenVectors) -> int:
+    """Bytes that storing every unit's token vectors would add to the index."""
+    tokens = sum(len(v) for v in vectors([u.text for u in index.units]))
+    dimension = int(index.manifest["model"]["dimension"])
+    return tokens * dimension * BYTES_PER_VALUE
+
+
+def reader_ablation(
+    index: Index, questions: list[Question], questions_path: Path, reader, k: int = 5
+) -> tuple[list[dict], int]:
+    """Out-of-fold answer figures for features only, + token matching, + the reader, and
+    all three; none adds SQuAD rows, so the four are comparable. Also the index-size cost."""
+    from index.embedder import load_embedder
+
+    model = load_embedder(index.manifest["model"]["path"], backend="torch").model
+    vectors = TokenVectors(model)
+    column = token_matching_column(vectors)
+    rows = []
+    for name, uses_reader, extra in (
+        ("features only", False, None),
+        ("features + token matching", False, column),
+        ("features + reader", True, None),
+        ("features + reader + token matching", True, column),
+    ):
+        _, figures = fit_selector(
+            index,
+            questions,
+            questions_path,
+            k=k,
+            reader=reader if uses_reader else None,
+            unit_column=extra,
+        )
+        rows.append({"config": name, **{k: v for k, v in figures.items() if k != "per_question"}})
+    return rows, index_size_cost(index, vectors)
