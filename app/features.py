@@ -188,15 +188,21 @@ def _name_met(forms: NameForms, present: set[str]) -> bool:
     )
 
 
-def missing_share(wanted: frozenset[str] | tuple[NameForms, ...], text: str) -> float:
-    """Share of `wanted` (number stems, or names) absent from `text`; 0 when nothing is
-    wanted."""
+def missing_share(wanted: frozenset[str], text: str) -> float:
+    """Share of `wanted` stems (numbers) absent from `text`; 0 when nothing is wanted."""
     if not wanted:
         return 0.0
     present = {stem(w) for w in words(text)}
-    if isinstance(wanted, tuple):
-        return sum(1 for forms in wanted if not _name_met(forms, present)) / len(wanted)
     return sum(1 for w in wanted if w not in present) / len(wanted)
+
+
+def names_missing(names: tuple[NameForms, ...], text: str) -> float:
+    """Share of the question's names that `text` meets in none of their forms; 0 when the
+    question names nothing."""
+    if not names:
+        return 0.0
+    present = {stem(w) for w in words(text)}
+    return sum(1 for forms in names if not _name_met(forms, present)) / len(names)
 
 
 def present_terms(profile: QuestionProfile, text: str) -> set[str]:

@@ -28,6 +28,7 @@ from app.features import (
     is_lead_in,
     matches_type,
     missing_share,
+    names_missing,
     novelty,
 )
 from index.records import Hit, Unit
@@ -228,10 +229,10 @@ def question_features(
         float(unit_features[:, UNIT_FEATURES.index("context_coverage")].max()),
         unknown_terms,
         float(all(type_miss[i] > 0 for i in top3)),
-        min(missing_share(profile.names, text) for text in contexts),
+        min(names_missing(profile.names, text) for text in contexts),
         min(missing_share(profile.numbers, text) for text in contexts),
         coverage(profile, answer),
-        missing_share(profile.names, answer),
+        names_missing(profile.names, answer),
         missing_share(profile.numbers, answer),
         heaviest_missing(profile, answer),
     ]

@@ -12,7 +12,7 @@ from app.features import (
     heaviest_missing,
     is_fragment,
     matches_type,
-    missing_share,
+    names_missing,
     profile_question,
     same_name,
 )
@@ -159,17 +159,17 @@ def test_heaviest_missing_term_is_the_most_specific_word_absent():
 def test_a_name_is_met_by_its_alias_or_its_adjective():
     profile = profile_question("How many drones did Tirana (Albania) buy from Turkey?", {}, 5.0)
     assert len(profile.names) == 2
-    assert missing_share(profile.names, "Albania bought three drones from Turkey.") == 0.0
-    assert missing_share(profile.names, "Tirana signed with a Turkish firm.") == 0.0
-    assert missing_share(profile.names, "Albania bought three drones.") == 0.5
-    assert missing_share(profile.names, "Kosovo bought drones.") == 1.0
+    assert names_missing(profile.names, "Albania bought three drones from Turkey.") == 0.0
+    assert names_missing(profile.names, "Tirana signed with a Turkish firm.") == 0.0
+    assert names_missing(profile.names, "Albania bought three drones.") == 0.5
+    assert names_missing(profile.names, "Kosovo bought drones.") == 1.0
     profile = profile_question("What did Skopje (North Macedonia) order?", {}, 5.0)
-    assert missing_share(profile.names, "North Macedonia ordered Strykers.") == 0.0
-    assert missing_share(profile.names, "North Korea ordered missiles.") == 1.0
+    assert names_missing(profile.names, "North Macedonia ordered Strykers.") == 0.0
+    assert names_missing(profile.names, "North Korea ordered missiles.") == 1.0
     assert same_name("serbia", "serbian") and same_name("montenegro", "montenegrin")
     # Adjectives that share no stem with the name come from a country table.
     profile = profile_question("Which French newspaper covered it?", {}, 5.0)
-    assert missing_share(profile.names, "Le Monde, a daily in France, covered it.") == 0.0
+    assert names_missing(profile.names, "Le Monde, a daily in France, covered it.") == 0.0
     assert not same_name("austria", "australia") and not same_name("slovakia", "slovenia")
 
 
