@@ -35,7 +35,8 @@ class TokenVectors:
                 missing, output_value="token_embeddings", convert_to_numpy=False, batch_size=64
             )
             for text, tokens in zip(missing, outputs):
-                matrix = tokens.float().numpy()[1:-1] if len(tokens) > 2 else tokens.numpy()
+                matrix = tokens.float().numpy()
+                matrix = matrix[1:-1] if len(matrix) > 2 else matrix
                 norms = np.linalg.norm(matrix, axis=1, keepdims=True)
                 self.cache[text] = matrix / np.maximum(norms, 1e-9)
         return [self.cache[t] for t in texts]
