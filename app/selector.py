@@ -308,14 +308,9 @@ def extend_fragment(unit_row: int, units: list[Unit], doc_text: str) -> tuple[in
     unit = units[unit_row]
     if unit.kind == "row":
         return unit.start, unit.end
-    start, end = (
-        _joined_neighbour(unit_row, units, doc_text)
-        if is_fragment(unit.text)
-        else (
-            unit.start,
-            unit.end,
-        )
-    )
+    start, end = unit.start, unit.end
+    if is_fragment(unit.text):
+        start, end = _joined_neighbour(unit_row, units, doc_text)
     if unit.text.rstrip().endswith(":"):
         end = max(end, introduced_list_end(unit_row, units, doc_text))
     return start, end

@@ -221,7 +221,9 @@ def fit_selector(
     )
 
 
-def with_column(question: str, scored: Scored, column) -> Scored:
+def with_column(
+    question: str, scored: Scored, column: Callable[[str, Scored], np.ndarray]
+) -> Scored:
     """`scored` with one more unit-feature column, after the reader's."""
     if not len(scored.candidates):
         return scored

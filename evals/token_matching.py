@@ -92,5 +92,6 @@ def reader_ablation(
             reader=reader if uses_reader else None,
             unit_column=extra,
         )
-        rows.append({"config": name, **{k: v for k, v in figures.items() if k != "per_question"}})
+        figures.pop("per_question", None)
+        rows.append({"config": name, **figures})
     return rows, index_size_cost(index, vectors)
