@@ -12,9 +12,10 @@ import re
 import time
 from pathlib import Path
 
-from evals.collection import build_collection
-from index.embedder import Embedder
-from index.store import Index
+from wbqa.index.collection import build_collection
+from wbqa.index.embedder import Embedder
+from wbqa.index.store import Index
+from wbqa.ingest.errors import DatasetProblem
 
 # Published figures from the benchmark folder's README (SciFact, BEIR test split).
 PUBLISHED_SCIFACT = [
@@ -30,7 +31,7 @@ def read_beir(folder: Path, split: str = "test"):
     qrels_path = folder / "qrels" / f"{split}.tsv"
     for path in (corpus_path, queries_path, qrels_path):
         if not path.is_file():
-            raise ValueError(
+            raise DatasetProblem(
                 f"{path} is missing: --beir needs a BEIR folder with corpus.jsonl, "
                 f"queries.jsonl and qrels/{split}.tsv"
             )
@@ -82,3 +83,39 @@ def evaluate_beir(
 
 def collection_name(folder: Path) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", folder.resolve().name.lower()) or "beir"
+
+
+def run_beir(beir_dir: Path, index_dir: Path, say=print) -> dict:
+    """`wbqa eval --beir DIR`: index the collection beside `index_dir` (unchanged text is not
+    embedded again), measure each retrieval mode, and print the table with the published
+    baselines for SciFact."""
+    from wbqa.evals.report import markdown_table
+    from wbqa.index.embedder import load_embedder
+
+    corpus, queries, qrels = read_beir(beir_dir)
+    name = collection_name(beir_dir)
+    folder = index_dir.parent / f"bench-{name}"
+    say(f"{name}: {len(corpus)} documents, {len(queries)} test queries; index at {folder}")
+    index = index_beir(corpus, folder, load_embedder())
+    figures = evaluate_beir(index, queries, qrels, ["bm25", "dense", "hybrid"])
+    rows = [
+        {
+            "system": f"wbqa {mode}",
+            "ndcg@10": v["ndcg@10"],
+            "recall@100": v["recall@100"],
+            "ms/query": v["ms_per_query"],
+        }
+        for mode, v in figures.items()
+    ]
+    if name == "scifact":
+        rows += [
+            {
+                "system": f"published: {label}",
+                "ndcg@10": ndcg,
+                "recall@100": recall if recall is not None else "–",
+                "ms/query": "–",
+            }
+            for label, ndcg, recall in PUBLISHED_SCIFACT
+        ]
+    say(markdown_table(rows, ["system", "ndcg@10", "recall@100", "ms/query"]))
+    return {"collection": name, "results": figures}

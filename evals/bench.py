@@ -1,9 +1,9 @@
 """`wbqa bench`: performance figures printed by a command, never asserted in timed tests.
 
 It measures embedding throughput against the machine's own matrix-multiply limit (bundled
-corpus and SciFact, cold), incremental re-indexing, search and ask latency, throughput with
-concurrent clients, the app's start-up time and peak memory, embedding backends and FAISS
-index kinds at scale.
+corpus and SciFact, cold), PDF reading apart from embedding, incremental re-indexing, search
+and ask latency, throughput with concurrent clients, the app's start-up time and peak
+memory, embedding backends and FAISS index kinds at scale.
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from app.engine import Engine
-from evals.questions import Question
-from index.embedder import Embedder
-from index.store import Index
+from wbqa.app.engine import Engine
+from wbqa.app.questions import Question
+from wbqa.evals.metrics import percentiles
+from wbqa.index.embedder import Embedder
+from wbqa.index.protocol import SearchIndex
+from wbqa.index.store import Index
 
 
 def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
@@ -47,10 +49,6 @@ def encoder_flops_per_token(hidden: int, layers: int, intermediate: int, sequenc
     projections 4h² and feed-forward 2hi per layer, plus attention scores and mixing 2·s·h."""
     per_layer = 2 * (4 * hidden * hidden + 2 * hidden * intermediate) + 2 * 2 * sequence * hidden
     return float(layers * per_layer)
-
-
-def percentiles(values: list[float]) -> dict[str, float]:
-    return {f"p{q}": float(np.percentile(values, q)) for q in (50, 95, 99)} if values else {}
 
 
 def embedding_throughput(embedder: Embedder, texts: list[str]) -> dict[str, float]:
@@ -89,7 +87,7 @@ def token_count(embedder: Embedder, texts: list[str]) -> int:
 def cold_collection_indexing(beir_folder: Path, embedder: Embedder, scratch: Path) -> dict:
     """Index a BEIR corpus (SciFact) into an empty folder: the whole build — chunking,
     embedding, FAISS, BM25, manifest — timed, with chunks/s and embedded tokens/s."""
-    from evals.beir import index_beir, read_beir
+    from wbqa.evals.beir import index_beir, read_beir
 
     corpus, _, _ = read_beir(beir_folder)
     folder = scratch / "cold-beir"
@@ -112,7 +110,7 @@ def cold_collection_indexing(beir_folder: Path, embedder: Embedder, scratch: Pat
 def incremental_indexing(corpus: Path, embedder: Embedder, scratch: Path) -> dict:
     """`wbqa index` on a copy of the corpus three times: cold, with no change, and after one
     document changed; seconds and texts embedded for each."""
-    from index.build import build_index
+    from wbqa.index.build import build_index
 
     copy = scratch / "incremental-corpus"
     shutil.rmtree(copy, ignore_errors=True)
@@ -179,7 +177,7 @@ def serve_start_up(index_dir: Path, timeout: float = 120.0) -> dict[str, float]:
     env = {**os.environ, "WBQA_INDEX_DIR": str(index_dir)}
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "wbqa.app.cli", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -208,7 +206,7 @@ def serve_start_up(index_dir: Path, timeout: float = 120.0) -> dict[str, float]:
     return {"ready_s": ready, "peak_rss_mb": peak_kb / 1024}
 
 
-def run_bench(index: Index, questions: list[Question]) -> dict:
+def run_bench(index: SearchIndex, questions: list[Question]) -> dict:
     engine = Engine.open(index.index_dir, index=index)
     texts = [index.chunk_text_for_embedding(c) for c in index.chunks]
     texts += [u.embed_text for u in index.units]
@@ -244,7 +242,7 @@ def scale(
     sizes: list[int], kinds: tuple[str, ...] = ("flat", "hnsw", "ivfpq"), queries: int = 200
 ) -> list[dict]:
     """Build time, size, p50 latency and recall@10 against exact search per index kind."""
-    from index.dense import build_faiss, dense_search
+    from wbqa.index.dense import build_faiss, dense_search
 
     rows = []
     for n in sizes:
@@ -285,12 +283,12 @@ def scale(
     return rows
 
 
-def backends(index: Index, questions: list[Question], scratch: Path) -> list[dict]:
+def backends(index: SearchIndex, questions: list[Question], scratch: Path) -> list[dict]:
     """Per embedding backend: cold encoding throughput on the bundled corpus's texts, and
     the question set's answer-string recall@5 with an index built by that backend."""
-    from evals.metrics import evaluate_retrieval
-    from index.build import build_index
-    from index.embedder import load_embedder
+    from wbqa.evals.metrics import evaluate_retrieval
+    from wbqa.index.build import build_index
+    from wbqa.index.embedder import load_embedder
 
     texts = [index.chunk_text_for_embedding(c) for c in index.chunks]
     texts += [u.embed_text for u in index.units]
@@ -312,166 +310,35 @@ def backends(index: Index, questions: list[Question], scratch: Path) -> list[dic
     return rows
 
 
-def _ms(values: dict[str, float]) -> str:
-    return f"{values['p50']:.1f} / {values['p95']:.1f} / {values['p99']:.1f} ms"
+def run_full_bench(
+    index: SearchIndex,
+    questions: list[Question],
+    corpus: Path,
+    sizes: list[int],
+    beir_folder: Path | None,
+    peer: str | None,
+    with_backends: bool,
+    pdf_folder: Path | None = None,
+) -> dict:
+    """`wbqa bench`: every figure, measured in a scratch folder that is removed afterwards."""
+    import tempfile
 
+    from wbqa.evals.pdf_bench import pdf_reading
 
-def bench_tables(figures: dict) -> str:
-    """The Markdown tables `wbqa bench` prints, from the figures it measured."""
-    from evals.report import markdown_table
-
-    indexing = figures["indexing"]
-    rows = [
-        {
-            "figure": "embedding (cold, bundled corpus)",
-            "value": f"{indexing['texts_per_s']:.0f} texts/s, "
-            f"{indexing['tokens_per_s']:.0f} tokens/s",
-        },
-        {
-            "figure": "model cost",
-            "value": f"{indexing['mflops_per_token']:.1f} MFLOP/token "
-            f"at {indexing['mean_tokens']:.0f} tokens",
-        },
-        {"figure": "machine fp32 matmul", "value": f"{indexing['machine_gflops']:.0f} GFLOP/s"},
-        {
-            "figure": "embedding share of that limit",
-            "value": f"{indexing['share_of_limit']:.0%} "
-            f"({indexing['achieved_gflops']:.0f} GFLOP/s)",
-        },
-    ]
-    if figures.get("collection"):
-        cold = figures["collection"]
-        rows.append(
-            {
-                "figure": f"index {cold['collection']} cold ({cold['documents']} docs, "
-                f"{cold['chunks']} chunks)",
-                "value": f"{cold['seconds']:.0f} s: {cold['chunks_per_s']:.0f} chunks/s, "
-                f"{cold['tokens_per_s']:.0f} tokens/s",
-            }
-        )
-    for step, values in figures.get("incremental", {}).items():
-        rows.append(
-            {
-                "figure": f"re-index bundled corpus, {step}",
-                "value": f"{values['seconds']:.1f} s, {values['embedded']:.0f} texts embedded",
-            }
-        )
-    for name, values in figures["latency_ms"].items():
-        rows.append({"figure": f"{name} p50/p95/p99", "value": _ms(values)})
-    rows += [
-        {
-            "figure": "ask, 4 concurrent clients",
-            "value": f"{figures['ask_per_s_4_clients']:.0f} questions/s",
-        },
-        {"figure": "serve: start to first answer", "value": f"{figures['serve']['ready_s']:.1f} s"},
-        {
-            "figure": "serve: peak memory (RSS)",
-            "value": f"{figures['serve']['peak_rss_mb']:.0f} MB",
-        },
-    ]
-    tables = [markdown_table(rows, ["figure", "value"])]
-    if figures.get("backends"):
-        tables.append(
-            markdown_table(figures["backends"], ["backend", "texts_per_s", "answer_recall@5"])
-        )
-    if figures.get("scale"):
-        tables.append(
-            markdown_table(
-                figures["scale"], ["vectors", "kind", "build_s", "size_mb", "p50_ms", "recall@10"]
+    figures = run_bench(index, questions)
+    with tempfile.TemporaryDirectory(prefix="wbqa-bench-") as scratch:
+        figures["pdf_reading"] = pdf_reading(pdf_folder, Path(scratch))
+        if beir_folder is not None:
+            figures["collection"] = cold_collection_indexing(
+                beir_folder, index.embedder, Path(scratch)
             )
-        )
-    if figures.get("peer"):
-        tables.append(
-            markdown_table(
-                figures["peer"],
-                ["system", "answer_recall@5", "search_p50_ms", "search_p95_ms", "speed-up"],
-            )
-        )
-    return "\n\n".join(tables)
+        figures["incremental"] = incremental_indexing(corpus, index.embedder, Path(scratch))
+        if with_backends:
+            figures["backends"] = backends(index, questions, Path(scratch))
+    figures["scale"] = scale(sizes) if sizes else []
+    if peer:
+        from wbqa.evals.bench_report import peer_rows
+        from wbqa.evals.peer import compare_with_peer
 
-
-def peer_rows(results: list) -> list[dict]:
-    """One row per system; speed-up is the peer's p50 latency over each system's."""
-    peer_p50 = results[-1].search_p50_ms
-    return [
-        {
-            "system": r.name,
-            "answer_recall@5": r.answer_recall_at_5,
-            "search_p50_ms": r.search_p50_ms,
-            "search_p95_ms": r.search_p95_ms,
-            "speed-up": f"{peer_p50 / r.search_p50_ms:.1f}x" if r.search_p50_ms else "",
-        }
-        for r in results
-    ]
-
-
-def bench_plots(figures: dict, out: Path) -> list[Path]:
-    """PNG plots next to bench.md: latency per operation, backends, and scale."""
-    from evals.report import bar_plot, line_plot
-
-    written = []
-    latency = figures["latency_ms"]
-    path = out / "latency.png"
-    bar_plot(
-        path,
-        list(latency),
-        {f"p{q}": [latency[name][f"p{q}"] for name in latency] for q in (50, 95, 99)},
-        "Warm latency, one client (ms)",
-        ylim=None,
-    )
-    written.append(path)
-    if figures.get("backends"):
-        path = out / "backends.png"
-        names = [row["backend"] for row in figures["backends"]]
-        bar_plot(
-            path,
-            names,
-            {"texts/s": [row["texts_per_s"] for row in figures["backends"]]},
-            "Embedding throughput per backend (texts/s)",
-            ylim=None,
-        )
-        written.append(path)
-    if figures.get("scale"):
-        path = out / "scale.png"
-        sizes = sorted({row["vectors"] for row in figures["scale"]})
-        kinds = sorted({row["kind"] for row in figures["scale"]})
-        p50 = {(r["kind"], r["vectors"]): r["p50_ms"] for r in figures["scale"]}
-        series = {kind: [p50[kind, n] for n in sizes] for kind in kinds}
-        line_plot(path, sizes, series, "p50 search latency (ms)", "vectors", log=True)
-        written.append(path)
-    if figures.get("peer"):
-        path = out / "peer.png"
-        bar_plot(
-            path,
-            [row["system"] for row in figures["peer"]],
-            {
-                "p50 ms": [row["search_p50_ms"] for row in figures["peer"]],
-                "p95 ms": [row["search_p95_ms"] for row in figures["peer"]],
-            },
-            "Hybrid search latency, same corpus and questions (ms)",
-            ylim=None,
-        )
-        written.append(path)
-    return written
-
-
-def scale_out_tables(figures: dict) -> str:
-    """The two `wbqa bench --scale-out` tables: indexing, then search latency."""
-    from evals.report import markdown_table
-
-    return (
-        markdown_table(
-            figures["indexing"],
-            [
-                "indexing",
-                "chunks",
-                "texts embedded",
-                "seconds",
-                "chunks_per_s",
-                "texts_per_s",
-                "stages",
-            ],
-        )
-        + "\n\n"
-        + markdown_table(figures["search"], ["search", "p50_ms", "p95_ms", "ray overhead p50"])
-    )
+        figures["peer"] = peer_rows(compare_with_peer(index, questions, peer))
+    return figures

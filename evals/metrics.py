@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.engine import Engine
-from app.records import Answer
-from evals.questions import Question, contains_answer
-from index.records import Hit
-from index.store import Index
+from wbqa.app.engine import Engine
+from wbqa.app.questions import Question, contains_answer, normalise
+from wbqa.app.records import Answer
+from wbqa.index.protocol import SearchIndex
+from wbqa.index.records import Hit
 
 RETRIEVAL_DEPTH = 10
 DOC_METRICS = ["recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
@@ -34,6 +34,11 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else 0.0
 
 
+def percentiles(values: list[float]) -> dict[str, float]:
+    """p50, p95 and p99 of latencies (empty when nothing was timed)."""
+    return {f"p{q}": percentile(values, q) for q in (50, 95, 99)} if values else {}
+
+
 def doc_run(hits: list[Hit]) -> dict[str, float]:
     """Documents in the order their first chunk appears (score = 1/rank)."""
     run: dict[str, float] = {}
@@ -43,7 +48,7 @@ def doc_run(hits: list[Hit]) -> dict[str, float]:
 
 
 def evaluate_retrieval(
-    index: Index, questions: list[Question], mode: str, depth: int = RETRIEVAL_DEPTH
+    index: SearchIndex, questions: list[Question], mode: str, depth: int = RETRIEVAL_DEPTH
 ) -> RetrievalResult:
     from ranx import Qrels, Run, evaluate
 
@@ -87,13 +92,34 @@ class AnswerRow:
 
     @property
     def hit(self) -> bool:
-        return self.question.answerable and contains_answer(
-            self.answer.answer, self.question.answers
-        )
+        """Answerable and a quote shown holds a gold answer (a digest: any of its quotes)."""
+        return self.question.answerable and self.holding_quote is not None
+
+    @property
+    def holding_quote(self):
+        """The citation of the first quote that holds a gold answer, if any."""
+        for text, citation in self.answer.quotes():
+            if contains_answer(text, self.question.answers):
+                return citation
+        return None
 
     @property
     def cited_gold(self) -> bool:
         return bool(self.answer.citations) and self.answer.citations[0].doc_id in self.question.docs
+
+    @property
+    def page_right(self) -> bool:
+        """The quote holding the answer is cited on a page where the answer is printed."""
+        citation = self.holding_quote
+        return citation is not None and citation.page in self.question.pages
+
+    @property
+    def gold_sentences_quoted(self) -> float:
+        """Share of an open question's gold sentences that its answer quotes."""
+        gold = [normalise(s) for s in self.question.gold_sentences]
+        quoted = [normalise(text) for text, _ in self.answer.quotes()]
+        found = sum(any(g in q or (q and q in g) for q in quoted) for g in gold)
+        return found / len(gold) if gold else 0.0
 
 
 def evaluate_answers(
@@ -120,6 +146,17 @@ def evaluate_answers(
         figures[f"answer_hit_rate_{style}"] = _share(
             r.hit for r in answerable if r.question.style == style
         )
+    for form in sorted({r.question.form for r in answerable} - {"question"}):
+        figures[f"answer_hit_rate_{form}"] = _share(
+            r.hit for r in answerable if r.question.form == form
+        )
+    opened = [r for r in answerable if r.question.kind == "open"]
+    if opened:
+        figures["digest_gold_sentences_quoted"] = _share(r.gold_sentences_quoted for r in opened)
+        figures["open_questions_digested"] = _share(bool(r.answer.digest) for r in opened)
+    paged = [r for r in answerable if r.question.pages and r.hit]
+    if paged:
+        figures["page_right"] = _share(r.page_right for r in paged)
     return figures, rows
 
 

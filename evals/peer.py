@@ -13,15 +13,17 @@ import os
 import time
 from dataclasses import dataclass
 
-from evals.metrics import percentile
-from evals.questions import Question, contains_answer
-from index.build import chunk_embed_text
-from index.store import Index
+from wbqa.app.questions import Question, contains_answer
+from wbqa.evals.metrics import percentile
+from wbqa.index.build import chunk_embed_text
+from wbqa.index.protocol import SearchIndex
+from wbqa.index.store import Index
+from wbqa.ingest.errors import SettingProblem, WbqaError
 
 PEER_DEPTH = 10
 
 
-class PeerMissing(Exception):
+class PeerMissing(WbqaError):
     """The peer's packages are not installed."""
 
 
@@ -32,9 +34,12 @@ class PeerResult:
     search_p50_ms: float
     search_p95_ms: float
     index_seconds: float = 0.0
+    answer_recall_at_5_paraphrase: float = 0.0
 
 
-def answer_recall_at(index: Index, questions: list[Question], runs: dict[str, list[str]], k: int):
+def answer_recall_at(
+    index: SearchIndex, questions: list[Question], runs: dict[str, list[str]], k: int
+):
     """Share of answerable questions whose top-k chunk ids include a chunk holding a gold
     answer string (the rule `evaluate_retrieval` applies to wbqa's own hits)."""
     text_of = {c.chunk_id: c.text for c in index.chunks}
@@ -46,7 +51,7 @@ def answer_recall_at(index: Index, questions: list[Question], runs: dict[str, li
     return sum(found) / len(found) if found else 0.0
 
 
-def haystack_pipeline(index: Index):
+def haystack_pipeline(index: SearchIndex):
     """An in-memory Haystack hybrid pipeline over `index`'s chunks, embedded by the peer."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
@@ -100,7 +105,7 @@ def haystack_pipeline(index: Index):
     return pipeline
 
 
-def run_haystack(index: Index, questions: list[Question]) -> PeerResult:
+def run_haystack(index: SearchIndex, questions: list[Question]) -> PeerResult:
     started = time.perf_counter()
     pipeline = haystack_pipeline(index)
     index_seconds = time.perf_counter() - started
@@ -112,14 +117,22 @@ def run_haystack(index: Index, questions: list[Question]) -> PeerResult:
     return _measure("haystack (bm25 + embedding + RRF)", search, index, questions, index_seconds)
 
 
-def run_wbqa(index: Index, questions: list[Question], name: str = "wbqa hybrid") -> PeerResult:
+def run_wbqa(
+    index: SearchIndex, questions: list[Question], name: str = "wbqa hybrid"
+) -> PeerResult:
+    """wbqa's retrieval as `ask` runs it: the question with its names in the corpus's forms,
+    hybrid search, the report preferred when the question names it."""
+    from wbqa.app.answer.retrieval import expand_names, retrieve
+
     def search(text: str) -> list[str]:
-        return [hit.chunk_id for hit in index.search(text, k=PEER_DEPTH, mode="hybrid")]
+        question = expand_names(text, index)
+        vector = index.embedder.encode_query(question)
+        return [hit.chunk_id for hit in retrieve(index, question, vector, PEER_DEPTH)]
 
     return _measure(name, search, index, questions)
 
 
-def _measure(name, search, index: Index, questions: list[Question], index_seconds=0.0):
+def _measure(name, search, index: SearchIndex, questions: list[Question], index_seconds=0.0):
     """Warm up once, then time every answerable question's search and score its top 5."""
     asked = [q for q in questions if q.answerable and q.answers]
     search(asked[0].question)
@@ -128,21 +141,23 @@ def _measure(name, search, index: Index, questions: list[Question], index_second
         started = time.perf_counter()
         runs[question.id] = search(question.question)
         latencies.append((time.perf_counter() - started) * 1000)
+    paraphrased = [q for q in asked if q.style == "paraphrase"]
     return PeerResult(
         name=name,
         answer_recall_at_5=answer_recall_at(index, asked, runs, 5),
         search_p50_ms=percentile(latencies, 50),
         search_p95_ms=percentile(latencies, 95),
         index_seconds=index_seconds,
+        answer_recall_at_5_paraphrase=answer_recall_at(index, paraphrased, runs, 5),
     )
 
 
-def compare_with_peer(index: Index, questions: list[Question], peer: str) -> list[PeerResult]:
+def compare_with_peer(index: SearchIndex, questions: list[Question], peer: str) -> list[PeerResult]:
     """wbqa (its default backend, and torch as the peer uses) against `peer`, one run."""
-    from index.embedder import load_embedder
+    from wbqa.index.embedder import load_embedder
 
     if peer != "haystack":
-        raise ValueError(f"unknown peer '{peer}'; the supported peer is 'haystack'")
+        raise SettingProblem(f"unknown peer '{peer}'; the supported peer is 'haystack'")
     peer_result = run_haystack(index, questions)
     results = [run_wbqa(index, questions, f"wbqa hybrid ({index.embedder.backend})")]
     if index.embedder.backend != "torch":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.storage import atomic_write_text
+from wbqa.ingest.storage import atomic_write_text
 
 
 def markdown_table(rows: list[dict], columns: list[str]) -> str:

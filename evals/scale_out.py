@@ -14,12 +14,14 @@ import shutil
 import time
 from pathlib import Path
 
-from evals.bench import percentiles
-from evals.questions import Question
-from index.build import build_index
-from index.embedder import Embedder
-from index.shards import ShardedIndex, build_sharded_index
-from index.store import Index
+from wbqa.app.questions import Question
+from wbqa.evals.metrics import percentiles
+from wbqa.index.build import build_index
+from wbqa.index.embedder import Embedder
+from wbqa.index.sharded.build import build_sharded_index
+from wbqa.index.sharded.search import ShardedIndex
+from wbqa.index.store import Index
+from wbqa.ingest.errors import DatasetProblem
 
 SCALE_OUT_SHARDS = 3
 
@@ -39,7 +41,7 @@ def write_abstracts(beir_folder: Path, folder: Path, limit: int) -> Path:
 
 def indexing_rows(corpus: Path, embedder: Embedder, scratch: Path) -> list[dict]:
     """Cold indexing of `corpus`: local, then Ray with 1 and 2 embedding workers."""
-    from index.distributed import build_with_ray, start_ray
+    from wbqa.index.sharded.distributed import build_with_ray, start_ray
 
     rows = []
     folder = scratch / "local"
@@ -73,7 +75,7 @@ def _indexing_row(name: str, report) -> dict:
 
 def search_rows(index: Index, questions: list[Question], scratch: Path) -> list[dict]:
     """Hybrid search latency (k=10, warm) for one index, local shards and Ray shards."""
-    from index.distributed import start_ray
+    from wbqa.index.sharded.distributed import start_ray
 
     sources = [Path(p) for p in index.manifest.get("sources", [])]
     folder = scratch / "sharded"
@@ -114,3 +116,17 @@ def scale_out(
         "indexing": indexing_rows(corpus, index.embedder, scratch),
         "search": search_rows(index, questions, scratch),
     }
+
+
+def run_scale_out(
+    index: Index, questions: list[Question], beir_folder: Path | None, documents: int
+) -> dict:
+    """`wbqa bench --scale-out`, in a scratch folder removed afterwards."""
+    import tempfile
+
+    if not beir_folder or not (beir_folder / "corpus.jsonl").is_file():
+        raise DatasetProblem(
+            f"--scale-out indexes abstracts of a BEIR corpus; '{beir_folder}' has no corpus.jsonl"
+        )
+    with tempfile.TemporaryDirectory(prefix="wbqa-scale-out-") as scratch:
+        return scale_out(index, questions, beir_folder, documents, Path(scratch))

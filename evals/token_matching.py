@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from evals.questions import Question
-from evals.selector_fit import fit_selector
-from index.store import Index
+from wbqa.app.questions import Question
+from wbqa.app.training.selector import fit_selector
+from wbqa.index.protocol import SearchIndex
 
 # fp16 token vectors, as an index would store them.
 BYTES_PER_VALUE = 2
@@ -60,7 +60,7 @@ def token_matching_column(vectors: TokenVectors):
     return column
 
 
-def index_size_cost(index: Index, vectors: TokenVectors) -> int:
+def index_size_cost(index: SearchIndex, vectors: TokenVectors) -> int:
     """Bytes that storing every unit's token vectors would add to the index."""
     tokens = sum(len(v) for v in vectors([u.text for u in index.units]))
     dimension = int(index.manifest["model"]["dimension"])
@@ -68,11 +68,11 @@ def index_size_cost(index: Index, vectors: TokenVectors) -> int:
 
 
 def reader_ablation(
-    index: Index, questions: list[Question], questions_path: Path, reader, k: int = 5
+    index: SearchIndex, questions: list[Question], questions_path: Path, reader, k: int = 5
 ) -> tuple[list[dict], int]:
     """Out-of-fold answer figures for features only, + token matching, + the reader, and
     all three; none adds SQuAD rows, so the four are comparable. Also the index-size cost."""
-    from index.embedder import load_embedder
+    from wbqa.index.embedder import load_embedder
 
     model = load_embedder(index.manifest["model"]["path"], backend="torch").model
     vectors = TokenVectors(model)
@@ -95,3 +95,28 @@ def reader_ablation(
         figures.pop("per_question", None)
         rows.append({"config": name, **figures})
     return rows, index_size_cost(index, vectors)
+
+
+ABLATION_COLUMNS = [
+    "config",
+    "selection_accuracy",
+    "hit_rate",
+    "hit_rate_direct",
+    "hit_rate_paraphrase",
+    "abstain_unanswerable",
+    "false_abstain",
+]
+
+
+def run_reader_ablation(
+    index: SearchIndex, questions: list[Question], questions_path: Path, k: int, say=print
+) -> dict:
+    """`wbqa eval --reader-ablation`: the configurations' out-of-fold figures, printed."""
+    from wbqa.app.answer.reader import load_reader
+    from wbqa.evals.report import markdown_table
+
+    rows, token_bytes = reader_ablation(index, questions, questions_path, load_reader(), k)
+    say("\nReader configurations, out-of-fold (selector fitted without SQuAD rows):")
+    say(markdown_table(rows, ABLATION_COLUMNS))
+    say(f"token vectors for every unit (fp16) would add {token_bytes / 1e6:.1f} MB to the index")
+    return {"rows": rows, "token_vectors_bytes": token_bytes}

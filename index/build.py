@@ -1,11 +1,13 @@
 """Build an index folder: ingest, segment, embed (reusing cached vectors), FAISS, BM25, manifest.
 
-The folder is written under a temporary name and renamed into place, so a crash never
-leaves a half index and the previous index stays usable until the new one is complete.
+Each build writes a complete new version and switches the index folder to it atomically
+(`index.versions`), so a crash never leaves a half index, the previous index stays usable
+until the new one is complete, and a reader never sees files of two versions.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
@@ -18,29 +20,35 @@ from pathlib import Path
 
 import numpy as np
 
-from index.dense import IndexKind, build_faiss, choose_kind, save_faiss
-from index.embedder import Embedder, embed_with_cache, load_embedder, text_key
-from index.lexical import CorpusStats, build_bm25, save_bm25
-from index.records import Unit
-from index.units import segment_document
-from ingest.pipeline import (
+from wbqa.index.dense import IndexKind, build_faiss, choose_kind, save_faiss
+from wbqa.index.embedder import Embedder, embed_with_cache, load_embedder, text_key
+from wbqa.index.lexical import CorpusStats, build_bm25, save_bm25
+from wbqa.index.names import learn_abbreviations
+from wbqa.index.records import Unit
+from wbqa.index.units import segment_document
+from wbqa.index.versions import UPLOADS_DIR, Building, adopt_shared, link_shared, reading
+from wbqa.ingest.errors import WbqaError
+from wbqa.ingest.pipeline import (
     CHUNKS_FILE,
     DOCUMENTS_FILE,
     SourceRoot,
     ingest_paths,
     load_previous,
 )
-from ingest.records import Chunk, ChunkSettings, Document, IngestReport
-from ingest.storage import atomic_write_text, file_sha256, read_jsonl, write_jsonl
+from wbqa.ingest.records import Chunk, ChunkSettings, Document, IngestReport
+from wbqa.ingest.storage import atomic_write_text, file_sha256, read_jsonl, write_jsonl
 
-FORMAT_VERSION = 1
+# 2: documents carry their blocks, units their pages and boxes, BM25 reads currency symbols
+# as codes, and the index keeps the abbreviations its documents define.
+FORMAT_VERSION = 2
 MANIFEST_FILE = "manifest.json"
 UNITS_FILE = "units.jsonl"
 CHUNK_VECTORS_FILE = "chunk_vectors.npy"
 UNIT_VECTORS_FILE = "unit_vectors.npy"
 FAISS_FILE = "chunks.faiss"
 BM25_DIR = "bm25"
-UPLOADS_DIR = "uploads"
+ABBREVIATIONS_FILE = "abbreviations.json"
+CHUNK_KEYS_FILE = "chunk_keys.json"
 INDEX_DIR_ENV = "WBQA_INDEX_DIR"
 DEFAULT_INDEX_DIR = Path(".wbqa/index")
 
@@ -49,7 +57,7 @@ def default_index_dir() -> Path:
     return Path(os.environ.get(INDEX_DIR_ENV) or DEFAULT_INDEX_DIR)
 
 
-class NothingToIndex(Exception):
+class NothingToIndex(WbqaError):
     """No document could be read from the given paths."""
 
     @classmethod
@@ -71,15 +79,53 @@ class BuildReport:
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage, when timed
+    engine: str = ""  # where a sharded index was built: "local" or "ray"
+
+    def summary(self) -> str:
+        """The line `wbqa index` prints."""
+        counts = self.counts
+        what = (
+            f"indexed {counts['documents']} documents, {counts['chunks']} chunks, "
+            f"{counts['units']} answer units into"
+        )
+        if "shards" in counts:
+            return (
+                f"{what} {counts['shards']} shards at {self.index_dir} ({self.engine} engine) "
+                f"in {self.seconds:.1f}s: {self.embedded} texts embedded"
+            )
+        return (
+            f"{what} {self.index_dir} in {self.seconds:.1f}s: {self.embedded} texts embedded, "
+            f"{self.reused_vectors} reused ({self.faiss_kind} FAISS index)"
+        )
 
 
 def chunk_embed_text(document: Document, chunk: Chunk) -> str:
-    """What a chunk is embedded and BM25-indexed as: its document title and heading, then text.
+    """What a chunk is embedded and BM25-indexed as: its document title and heading, the
+    title and column headers of any table rows it holds, then its text.
 
     A chunk about "the Rafale contract" rarely repeats the country's name; the title does.
+    A run of table rows is numbers and row labels; what they mean ("Defence expenditure as %
+    of GDP", "2015") is in the table's title and header, which the rows alone lack.
     """
     heading = f"{chunk.section}\n" if chunk.section and chunk.section not in chunk.text else ""
-    return f"{document.title}\n{heading}{chunk.text}"
+    tables = "".join(f"{line}\n" for line in table_headings(document, chunk.start, chunk.end))
+    return f"{document.title}\n{heading}{tables}{chunk.text}"
+
+
+def table_headings(document: Document, start: int, end: int) -> list[str]:
+    """The title and column headers of each table with rows in `start:end`, once each."""
+    first = max(bisect.bisect_right(document.blocks, start, key=lambda b: b.start) - 1, 0)
+    lines: list[str] = []
+    for block in document.blocks[first:]:
+        if block.start >= end:
+            break
+        if block.kind != "row" or block.end <= start:
+            continue
+        header = "; ".join(name for name in dict.fromkeys(block.header) if name)
+        line = " — ".join(part for part in (block.context, header) if part)
+        if line and line not in lines:
+            lines.append(line)
+    return lines
 
 
 def model_record(embedder: Embedder) -> dict:
@@ -123,41 +169,97 @@ def _library_versions() -> dict[str, str]:
 
 def previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
     """Vectors of the existing index, keyed by text hash, if it was built with this model."""
-    manifest_path = index_dir / MANIFEST_FILE
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if manifest.get("model", {}).get("id") != model_id:
-            return {}
-        cache: dict[str, np.ndarray] = {}
-        documents = {
-            d["doc_id"]: Document.from_dict(d) for d in read_jsonl(index_dir / DOCUMENTS_FILE)
-        }
-        chunk_vectors = np.load(index_dir / CHUNK_VECTORS_FILE, allow_pickle=False)
-        chunk_texts = [
-            chunk_embed_text(documents[c.doc_id], c)
-            for c in (Chunk.from_dict(r) for r in read_jsonl(index_dir / CHUNKS_FILE))
-        ]
-        unit_vectors = np.load(index_dir / UNIT_VECTORS_FILE, allow_pickle=False)
-        unit_texts = [r["embed_text"] for r in read_jsonl(index_dir / UNITS_FILE)]
-        if len(chunk_texts) != len(chunk_vectors) or len(unit_texts) != len(unit_vectors):
-            return {}
-        for text, vector in zip(chunk_texts + unit_texts, list(chunk_vectors) + list(unit_vectors)):
-            cache[text_key(text)] = vector
-        return cache
+        with reading(index_dir) as folder:
+            return _vectors_in(folder, model_id)
     except (OSError, ValueError, KeyError, TypeError):
         return {}
 
 
+def _vectors_in(folder: Path, model_id: str) -> dict[str, np.ndarray]:
+    manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    if manifest.get("model", {}).get("id") != model_id:
+        return {}
+    # The keys of the texts the chunk vectors were made from, as recorded when they were:
+    # recomputing them here would pair old vectors with what this version would embed.
+    chunk_keys = json.loads((folder / CHUNK_KEYS_FILE).read_text(encoding="utf-8"))
+    chunk_vectors = np.load(folder / CHUNK_VECTORS_FILE, allow_pickle=False)
+    unit_vectors = np.load(folder / UNIT_VECTORS_FILE, allow_pickle=False)
+    unit_keys = [text_key(r["embed_text"]) for r in read_jsonl(folder / UNITS_FILE)]
+    if len(chunk_keys) != len(chunk_vectors) or len(unit_keys) != len(unit_vectors):
+        return {}
+    return dict(zip(chunk_keys + unit_keys, list(chunk_vectors) + list(unit_vectors)))
+
+
+def previous_records(index_dir: Path):
+    """Documents and chunks of the index's current version, read as one (for reuse)."""
+    with reading(index_dir) as folder:
+        return load_previous(folder)
+
+
 def swap_into_place(built: Path, index_dir: Path) -> None:
-    """Replace `index_dir` by `built`, carrying uploaded files over."""
-    old_uploads = index_dir / UPLOADS_DIR
-    if old_uploads.is_dir() and not (built / UPLOADS_DIR).exists():
-        shutil.copytree(old_uploads, built / UPLOADS_DIR)
+    """Replace the plain folder `index_dir` by `built` (a shard inside a version being
+    written, which no reader sees before the whole version is switched in)."""
     retired = index_dir.with_name(f".{index_dir.name}.old-{os.getpid()}")
     if index_dir.exists():
         os.replace(index_dir, retired)
     os.replace(built, index_dir)
     shutil.rmtree(retired, ignore_errors=True)
+
+
+@dataclass
+class BuildStart:
+    """How every build begins and ends, single, sharded or on Ray: the settings and model,
+    the sources (the given paths plus the index's uploads), and the timing and ingest record
+    the final report carries."""
+
+    paths: list[Path]
+    index_dir: Path
+    settings: ChunkSettings
+    embedder: Embedder
+    roots: list[SourceRoot]
+    started: float
+
+    @classmethod
+    def begin(
+        cls,
+        paths: list[Path],
+        index_dir: Path,
+        settings: ChunkSettings | None = None,
+        embedder: Embedder | None = None,
+        model: str | None = None,
+        backend: str | None = None,
+    ) -> BuildStart:
+        started = time.perf_counter()
+        if embedder is None:
+            embedder = load_embedder(model) if backend is None else load_embedder(model, backend)
+        roots = [SourceRoot(Path(p)) for p in paths]
+        uploads = adopt_shared(index_dir)
+        if uploads is not None:
+            roots.append(SourceRoot(uploads, prefix=f"{UPLOADS_DIR}/"))
+        return cls(list(paths), index_dir, settings or ChunkSettings(), embedder, roots, started)
+
+    @property
+    def sources(self) -> list[str]:
+        """The given paths as the manifest records them."""
+        return [str(Path(p).resolve()) for p in self.paths]
+
+    def ingest(self, previous, show_progress: bool) -> IngestReport:
+        """Ingest the sources, reusing `previous` documents; at least one must be read."""
+        report = ingest_paths(
+            self.roots, self.settings, str(self.embedder.path), previous, show_progress
+        )
+        self.require_documents(report)
+        return report
+
+    def require_documents(self, report: IngestReport) -> None:
+        if not report.documents:
+            raise NothingToIndex.from_paths(self.paths)
+
+    def finish(self, built: BuildReport, ingest: IngestReport) -> BuildReport:
+        built.ingest = ingest
+        built.seconds = time.perf_counter() - self.started
+        return built
 
 
 def build_index(
@@ -170,30 +272,19 @@ def build_index(
     embedder: Embedder | None = None,
 ) -> BuildReport:
     """Ingest `paths` and write a complete, verified index folder at `index_dir`."""
-    started = time.perf_counter()
-    settings = settings or ChunkSettings()
-    embedder = embedder or load_embedder(model)
-    roots = [SourceRoot(p) for p in paths]
-    if (index_dir / UPLOADS_DIR).is_dir():
-        roots.append(SourceRoot(index_dir / UPLOADS_DIR, prefix=f"{UPLOADS_DIR}/"))
-    ingest_report = ingest_paths(
-        roots, settings, str(embedder.path), load_previous(index_dir), show_progress
-    )
-    if not ingest_report.documents:
-        raise NothingToIndex.from_paths(paths)
+    start = BuildStart.begin(paths, index_dir, settings, embedder, model)
+    ingested = start.ingest(previous_records(index_dir), show_progress)
     report = write_index(
-        ingest_report.documents,
-        ingest_report.chunks,
+        ingested.documents,
+        ingested.chunks,
         index_dir,
-        settings,
-        embedder,
+        start.settings,
+        start.embedder,
         faiss_kind,
-        [str(Path(p).resolve()) for p in paths],
+        start.sources,
         show_progress=show_progress,
     )
-    report.ingest = ingest_report
-    report.seconds = time.perf_counter() - started
-    return report
+    return start.finish(report, ingested)
 
 
 def write_index(
@@ -208,11 +299,15 @@ def write_index(
     show_progress: bool = False,
     bm25_stats: CorpusStats | None = None,
     vectors: dict[str, np.ndarray] | None = None,
+    into_version: bool = True,
+    expected: Path | None = None,
 ) -> BuildReport:
-    """Embed (reusing the existing index's vectors) and write the index folder atomically.
+    """Embed (reusing the existing index's vectors) and write the index as a new version,
+    switched in atomically (`expected`: only if the index is still that version).
 
     `with_units=False` skips answer units, for retrieval-only collections (benchmarks).
-    A shard of a sharded index gets the corpus's `bm25_stats` and `vectors` computed for it.
+    A shard of a sharded index gets the corpus's `bm25_stats` and `vectors` computed for it,
+    and is written as a plain folder (`into_version=False`) inside its index's new version.
     """
     started = time.perf_counter()
     by_id = {d.doc_id: d for d in documents}
@@ -227,17 +322,23 @@ def write_index(
     kind = choose_kind(faiss_kind, len(chunks))
 
     index_dir.parent.mkdir(parents=True, exist_ok=True)
-    building = index_dir.with_name(f".{index_dir.name}.building-{os.getpid()}")
-    shutil.rmtree(building, ignore_errors=True)
-    building.mkdir(parents=True)
+    version = Building(index_dir) if into_version else None
+    building = version.folder if version else _plain_building(index_dir)
     try:
         write_jsonl(building / DOCUMENTS_FILE, (d.to_dict() for d in documents))
         write_jsonl(building / CHUNKS_FILE, (c.to_dict() for c in chunks))
         write_jsonl(building / UNITS_FILE, (u.to_dict() for u in units))
         np.save(building / CHUNK_VECTORS_FILE, chunk_vectors, allow_pickle=False)
+        chunk_keys = [text_key(text) for text in chunk_texts]
+        atomic_write_text(building / CHUNK_KEYS_FILE, json.dumps(chunk_keys) + "\n")
         np.save(building / UNIT_VECTORS_FILE, unit_vectors, allow_pickle=False)
         save_faiss(build_faiss(chunk_vectors, kind), building / FAISS_FILE)
         save_bm25(build_bm25(chunk_texts, bm25_stats), building / BM25_DIR)
+        abbreviations = learn_abbreviations(d.text for d in documents)
+        atomic_write_text(
+            building / ABBREVIATIONS_FILE,
+            json.dumps(abbreviations, ensure_ascii=False, sort_keys=True, indent=1) + "\n",
+        )
         counts = {"documents": len(documents), "chunks": len(chunks), "units": len(units)}
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -257,9 +358,17 @@ def write_index(
             },
         }
         atomic_write_text(building / MANIFEST_FILE, json.dumps(manifest, indent=2) + "\n")
-        swap_into_place(building, index_dir)
+        if version:
+            adopt_shared(index_dir)
+            link_shared(building, index_dir)
+            version.publish(expected)
+        else:
+            swap_into_place(building, index_dir)
     except BaseException:
-        shutil.rmtree(building, ignore_errors=True)
+        if version:
+            version.discard()
+        else:
+            shutil.rmtree(building, ignore_errors=True)
         raise
     embedded = embedded_chunks + embedded_units
     return BuildReport(
@@ -271,3 +380,10 @@ def write_index(
         seconds=time.perf_counter() - started,
         counts=counts,
     )
+
+
+def _plain_building(index_dir: Path) -> Path:
+    building = index_dir.with_name(f".{index_dir.name}.building-{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir(parents=True)
+    return building

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.storage import file_sha256
-from ingest.tokens import resolve_model_path
+from wbqa.index.question_window import window_question
+from wbqa.ingest.errors import SettingProblem
+from wbqa.ingest.storage import file_sha256
+from wbqa.ingest.tokens import resolve_model_path
 
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.onnx")
 
@@ -26,8 +28,21 @@ def model_identity(path: Path) -> str:
     for name in _WEIGHT_FILES:
         weights = path / name
         if weights.is_file():
-            return f"{_model_name(path)}@{file_sha256(weights)[:12]}"
+            stat = weights.stat()
+            return f"{_model_name(path)}@{_weights_digest(weights, stat.st_mtime_ns, stat.st_size)}"
     return _model_name(path)
+
+
+@lru_cache(maxsize=8)
+def _weights_digest(weights: Path, mtime_ns: int, size: int) -> str:
+    """The weights' hash prefix, computed once per file version (opening an index checks it)."""
+    return file_sha256(weights)[:12]
+
+
+def backend_identity(path: Path, backend: str) -> str:
+    """The id an embedder of the model at `path` run by `backend` has, read from its files
+    without loading anything (an index checks it before it loads a model)."""
+    return model_identity(path) + ("#int8" if backend == "onnx-int8" else "")
 
 
 def _model_name(path: Path) -> str:
@@ -57,6 +72,11 @@ class Embedder:
         return int(self.model.get_embedding_dimension())
 
     def encode_query(self, query: str) -> np.ndarray:
+        """The query's vector; a query longer than the model's window keeps its asking
+        sentence first (the encoder would otherwise keep only its opening)."""
+        tokenizer = self.onnx.tokenizer if self.onnx is not None else self.model.tokenizer
+        budget = int(self.model.max_seq_length) - 2  # [CLS] and [SEP]
+        query = window_question(query, tokenizer, budget)
         if self.onnx is not None:
             return self.onnx.encode([query])[0]
         vector = self.model.encode(
@@ -106,10 +126,10 @@ def load_embedder(model: str | None = None, backend: str = DEFAULT_BACKEND) -> E
     `backend` is torch, onnx (same vectors to ~1e-6, same model id) or onnx-int8 (its own
     model id: its vectors differ slightly, so an index records which one built it).
     """
-    from index.onnx_backend import BACKENDS
+    from wbqa.index.onnx_backend import BACKENDS
 
     if backend not in BACKENDS:
-        raise ValueError(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
+        raise SettingProblem(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
     return _load_backend(resolve_model_path(model).resolve(), backend)
 
 
@@ -118,7 +138,7 @@ def _load_backend(path: Path, backend: str) -> Embedder:
     base = _load(path)
     if backend == "torch":
         return base
-    from index.onnx_backend import OnnxEncoder, export_model
+    from wbqa.index.onnx_backend import OnnxEncoder, export_model
 
     quantised = backend == "onnx-int8"
     onnx_path = export_model(path, base.model_id, quantised)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import TypeVar
 
+from wbqa.ingest.errors import SettingProblem
+
 Key = TypeVar("Key", bound=Hashable)
 
 RRF_K = 60
@@ -41,7 +43,7 @@ def convex_combination(
 ) -> dict[Key, float]:
     """alpha·minmax(dense) + (1−alpha)·minmax(bm25) (Bruch et al., TOIS 2023); missing = 0."""
     if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
+        raise SettingProblem(f"alpha must be between 0 and 1, got {alpha}")
     dense_n, lexical_n = min_max(dense), min_max(lexical)
     rows = set(dense_n) | set(lexical_n)
     return {

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.storage import atomic_write_text
+from wbqa.index.names import with_currency_codes
+from wbqa.ingest.storage import atomic_write_text
 
 K1, B, METHOD = 1.2, 0.75, "lucene"
 
@@ -28,9 +29,15 @@ def _stemmer():
 
 
 def tokenize(texts: list[str]):
+    """BM25 tokens; a currency symbol counts as its code, so "€" and "EUR" match."""
     import bm25s
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
+    return bm25s.tokenize(
+        [with_currency_codes(text) for text in texts],
+        stopwords="en",
+        stemmer=_stemmer(),
+        show_progress=False,
+    )
 
 
 @dataclass(frozen=True)
@@ -168,7 +175,11 @@ def bm25_scores(retriever, query: str) -> np.ndarray:
     import bm25s
 
     tokens = bm25s.tokenize(
-        [query], stopwords="en", stemmer=_stemmer(), show_progress=False, return_ids=False
+        [with_currency_codes(query)],
+        stopwords="en",
+        stemmer=_stemmer(),
+        show_progress=False,
+        return_ids=False,
     )[0]
     vocab = retriever.vocab_dict
     known = [t for t in tokens if t in vocab]

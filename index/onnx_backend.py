@@ -111,6 +111,9 @@ class OnnxEncoder:
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = compute_threads()
+        # Idle threads sleep instead of spinning, so that the reader's runs that follow a
+        # query's embedding get the cores at once.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(
             str(onnx_path), options, providers=["CPUExecutionProvider"]
         )

@@ -7,9 +7,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ingest.records import Document
+from wbqa.ingest.records import Document
 
 UnitKind = Literal["sentence", "item", "row"]
+# Where a line is printed: (page, x0, y0, x1, y1), PDF points from the page's top-left.
+Box = tuple[int, float, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -17,7 +19,8 @@ class Unit:
     """An answer candidate: a sentence, a list item or a table row, with document offsets.
 
     `text` is exactly `document.text[start:end]`; `embed_text` is what was embedded
-    (a table row gets its column headers so "57%" reads as "Alignment: 57%").
+    (a table row gets its column headers so "57%" reads as "Alignment: 57%"). A unit of a
+    PDF has its `page` and `boxes`, one (page, x0, y0, x1, y1) per printed line it covers.
     """
 
     doc_id: str
@@ -27,13 +30,22 @@ class Unit:
     text: str
     embed_text: str
     section: str | None = None
+    page: int | None = None
+    boxes: tuple[Box, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if not self.boxes:
+            del data["boxes"]
+        if self.page is None:
+            del data["page"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Unit:
-        return cls(**data)
+        values = dict(data)
+        values["boxes"] = tuple(tuple(box) for box in values.get("boxes", ()))
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,13 @@ class Hit:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def public_dict(self) -> dict[str, Any]:
+        """What `wbqa search --json` prints: the hit without each retriever's raw score."""
+        data = self.to_dict()
+        for key in ("dense_score", "bm25_score"):
+            data.pop(key, None)
+        return data
 
 
 @dataclass(frozen=True)

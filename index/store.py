@@ -7,11 +7,11 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
-from index.build import (
+from wbqa.index.build import (
+    ABBREVIATIONS_FILE,
     BM25_DIR,
     CHUNK_VECTORS_FILE,
     FAISS_FILE,
@@ -21,26 +21,26 @@ from index.build import (
     UNITS_FILE,
     chunk_embed_text,
 )
-from index.dense import dense_search, load_faiss
-from index.embedder import Embedder, load_embedder
-from index.fusion import fuse, top_rows, with_boundary_ties
-from index.lexical import bm25_scores, idf_table, load_bm25
-from index.records import Filters, Hit, Passage, Unit
-from ingest.pipeline import CHUNKS_FILE, DOCUMENTS_FILE
-from ingest.records import Chunk, Document
-from ingest.storage import file_sha256, read_jsonl
+from wbqa.index.dense import dense_search, load_faiss
+from wbqa.index.embedder import Embedder, backend_identity, load_embedder
+from wbqa.index.fusion import fuse, top_rows, with_boundary_ties
+from wbqa.index.lexical import bm25_scores, idf_table, load_bm25
+from wbqa.index.protocol import IndexBase, SearchRequest
+from wbqa.index.records import Filters, Hit, Passage, Unit
+from wbqa.index.versions import reading
+from wbqa.ingest.errors import WbqaError
+from wbqa.ingest.pipeline import CHUNKS_FILE, DOCUMENTS_FILE
+from wbqa.ingest.records import Chunk, Document
+from wbqa.ingest.storage import file_sha256, read_jsonl
+from wbqa.ingest.tokens import ModelNotFound, resolve_model_path
 
-Mode = Literal["dense", "bm25", "hybrid"]
-MODES: tuple[str, ...] = ("dense", "bm25", "hybrid")
 FUSIONS: tuple[str, ...] = ("rrf", "convex")
-# Each retriever contributes this many candidates (at least) to the fused list.
-CANDIDATE_POOL = 50
 # Units after a chunk that a passage carries, so that a lead-in at its end can be quoted with
 # the items it introduces (app.selector.MAX_LIST_QUOTE bounds the quote itself).
 UNITS_AFTER_CHUNK = 8
 
 
-class IndexProblem(Exception):
+class IndexProblem(WbqaError):
     """The index folder is missing, stale or damaged; the message says what to run."""
 
 
@@ -49,8 +49,8 @@ def _problem(index_dir: Path, what: str) -> IndexProblem:
 
 
 @dataclass
-class Index:
-    """A loaded index: documents, chunks, answer units, vectors, FAISS and BM25."""
+class Index(IndexBase):
+    """A loaded index folder: documents, chunks, answer units, vectors, FAISS and BM25."""
 
     index_dir: Path
     manifest: dict
@@ -64,7 +64,9 @@ class Index:
     bm25: object
     fusion: str = "rrf"
     alpha: float = 0.5
+    abbreviations: dict[str, str] = field(default_factory=dict)
     _unit_starts: dict[str, tuple[list[int], list[int]]] = field(default_factory=dict)
+    folder: Path | None = None  # the version of `index_dir` that was read
 
     @classmethod
     def open(
@@ -76,14 +78,20 @@ class Index:
     ) -> Index:
         """Load and verify `index_dir`; raise IndexProblem with the fix on any mismatch.
 
-        `load_model=False` serves a shard that is given query vectors by its caller.
+        `load_model=False` serves a shard that is given query vectors by its caller. Every
+        file is read from one version, which no build removes while it is read.
         """
         index_dir = Path(index_dir)
-        manifest = verify_manifest(index_dir)
-        if load_model:
-            embedder = embedder or load_embedder(
-                model or manifest["model"]["path"], manifest["model"].get("backend", "torch")
-            )
+        with reading(index_dir) as folder:
+            manifest = verify_manifest(folder, shown=index_dir)
+            if load_model and embedder is None:
+                embedder = index_embedder(index_dir, manifest["model"], model)
+            index = cls._load(index_dir, folder, manifest, embedder)
+        index.folder = folder
+        return index
+
+    @classmethod
+    def _load(cls, index_dir: Path, folder: Path, manifest: dict, embedder) -> Index:
         expected = manifest["model"]
         if embedder is not None and (
             embedder.model_id != expected["id"] or embedder.dimension != expected["dimension"]
@@ -96,14 +104,15 @@ class Index:
         try:
             documents = {
                 d.doc_id: d
-                for d in (Document.from_dict(r) for r in read_jsonl(index_dir / DOCUMENTS_FILE))
+                for d in (Document.from_dict(r) for r in read_jsonl(folder / DOCUMENTS_FILE))
             }
-            chunks = [Chunk.from_dict(r) for r in read_jsonl(index_dir / CHUNKS_FILE)]
-            units = [Unit.from_dict(r) for r in read_jsonl(index_dir / UNITS_FILE)]
-            chunk_vectors = np.load(index_dir / CHUNK_VECTORS_FILE, allow_pickle=False)
-            unit_vectors = np.load(index_dir / UNIT_VECTORS_FILE, allow_pickle=False)
-            faiss_index = load_faiss(index_dir / FAISS_FILE)
-            bm25 = load_bm25(index_dir / BM25_DIR)
+            chunks = [Chunk.from_dict(r) for r in read_jsonl(folder / CHUNKS_FILE)]
+            units = [Unit.from_dict(r) for r in read_jsonl(folder / UNITS_FILE)]
+            chunk_vectors = np.load(folder / CHUNK_VECTORS_FILE, allow_pickle=False)
+            unit_vectors = np.load(folder / UNIT_VECTORS_FILE, allow_pickle=False)
+            faiss_index = load_faiss(folder / FAISS_FILE)
+            bm25 = load_bm25(folder / BM25_DIR)
+            abbreviations = json.loads((folder / ABBREVIATIONS_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError, TypeError, KeyError, RuntimeError) as error:
             raise _problem(index_dir, f"could not be read ({error})") from None
         if not (
@@ -122,6 +131,7 @@ class Index:
             unit_vectors,
             faiss_index,
             bm25,
+            abbreviations=abbreviations,
         )
         index._unit_starts = _unit_lookup(units)
         return index
@@ -131,14 +141,13 @@ class Index:
         """BM25 IDF of each stemmed term of the chunk collection."""
         return idf_table(self.bm25)
 
-    @cached_property
-    def max_idf(self) -> float:
-        return max(self.term_idf.values(), default=1.0)
+    @property
+    def accepts_uploads(self) -> bool:
+        """Uploads are indexed into a single index folder (a sharded one is rebuilt whole)."""
+        return True
 
-    @cached_property
-    def avg_unit_words(self) -> float:
-        """Mean length of an answer unit in words, the length norm for unit-level BM25."""
-        return float(np.mean([len(u.text.split()) for u in self.units])) if self.units else 1.0
+    def close(self) -> None:
+        """Nothing to release: the index lives in this process's memory."""
 
     def units_of(self, chunk: Chunk) -> list[int]:
         """Rows of the units that start inside `chunk`."""
@@ -168,16 +177,12 @@ class Index:
         return np.asarray(keep, dtype=np.int64)
 
     def candidates(
-        self,
-        query: str,
-        vector: np.ndarray | None,
-        pool: int,
-        mode: Mode,
-        filters: Filters | None = None,
+        self, request: SearchRequest
     ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """Each retriever's best `pool` chunks as (chunk id, score), best first, ties at the
         cut included: the part of a search a shard does before results are merged."""
-        allowed = self.allowed_rows(filters)
+        query, vector, pool, mode = request.query, request.vector, request.pool, request.mode
+        allowed = self.allowed_rows(request.filters)
         dense: list[tuple[str, float]] = []
         lexical: list[tuple[str, float]] = []
         if mode in ("dense", "hybrid") and vector is not None:
@@ -199,19 +204,13 @@ class Index:
             )
         return dense, lexical
 
-    def search(
-        self,
-        query: str,
-        k: int = 10,
-        mode: Mode = "hybrid",
-        filters: Filters | None = None,
-        query_vector: np.ndarray | None = None,
-    ) -> list[Hit]:
-        """The k best chunks for `query`. k is clamped to the number of (filtered) chunks."""
-        pool, vector = prepare_search(query, k, mode, query_vector, self.embedder)
-        dense, lexical = self.candidates(query, vector, pool, mode, filters)
-        fused = fuse(dict(dense), dict(lexical), mode, pool, self.fusion, self.alpha)
-        return self.hits(top_rows(fused, k), dict(dense), dict(lexical))
+    def ranked_hits(self, request: SearchRequest) -> list[Hit]:
+        """Both retrievers' candidates, fused, as the k best hits."""
+        dense, lexical = self.candidates(request)
+        fused = fuse(
+            dict(dense), dict(lexical), request.mode, request.pool, self.fusion, self.alpha
+        )
+        return self.hits(top_rows(fused, request.k), dict(dense), dict(lexical))
 
     def hits(
         self,
@@ -288,23 +287,6 @@ class Index:
         return chunk_embed_text(self.documents[chunk.doc_id], chunk)
 
 
-def prepare_search(
-    query: str, k: int, mode: str, query_vector: np.ndarray | None, embedder: Embedder | None
-) -> tuple[int, np.ndarray | None]:
-    """What every search, sharded or not, starts with: the user-facing checks, the candidate
-    pool size, and the query vector (embedded here unless given) when dense search runs."""
-    if mode not in MODES:
-        raise ValueError(f"unknown mode '{mode}'; choose one of {', '.join(MODES)}")
-    if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
-    if not query.strip():
-        raise ValueError("the query is empty; type a question or some keywords")
-    vector = None
-    if mode in ("dense", "hybrid"):
-        vector = query_vector if query_vector is not None else embedder.encode_query(query)
-    return max(CANDIDATE_POOL, 2 * k), vector
-
-
 def _unit_lookup(units: list[Unit]) -> dict[str, tuple[list[int], list[int]]]:
     by_doc: dict[str, list[tuple[int, int]]] = {}
     for row, unit in enumerate(units):
@@ -316,31 +298,68 @@ def _unit_lookup(units: list[Unit]) -> dict[str, tuple[list[int], list[int]]]:
     return lookup
 
 
-def verify_manifest(index_dir: Path) -> dict:
-    """Check format version and every file's sha256 against the manifest."""
+def index_embedder(index_dir: Path, record: dict, model: str | None = None) -> Embedder:
+    """The embedder an index was built with, its identity checked from the model's files
+    before anything is loaded: `model` if given, else the bundled (or $WBQA_MODEL) model when
+    it is the one, else the folder the manifest names."""
+    backend = record.get("backend", "torch")
+    candidates = [model] if model else [None, record.get("path")]
+    found = []
+    for candidate in candidates:
+        try:
+            path = resolve_model_path(candidate).resolve()
+        except (ModelNotFound, TypeError):
+            continue
+        identity = backend_identity(path, backend)
+        if identity == record["id"]:
+            return load_embedder(str(path), backend)
+        found.append(f"the model at '{path}' is {identity}")
+    raise _problem(
+        index_dir,
+        f"was built with model {record['id']} (dimension {record['dimension']}), but "
+        + ("; ".join(found) or "that model is not on this machine"),
+    )
+
+
+def manifest_files(folder: Path, files: dict, shown: Path) -> dict[str, Path]:
+    """The manifest's file names as paths, each one inside `folder` (a name that leads out
+    of it, by `..`, an absolute path or a link, is refused)."""
+    root = folder.resolve()
+    paths = {}
+    for name in files:
+        path = (folder / str(name)).resolve()
+        if not isinstance(name, str) or Path(name).is_absolute() or not path.is_relative_to(root):
+            raise _problem(shown, f"has a {MANIFEST_FILE} naming '{name}', outside the folder")
+        paths[name] = path
+    return paths
+
+
+def verify_manifest(index_dir: Path, shown: Path | None = None) -> dict:
+    """Check format version and every file's sha256 against the manifest (`shown` is the
+    folder the messages name, when `index_dir` is a version of it)."""
+    shown = shown or index_dir
     manifest_path = index_dir / MANIFEST_FILE
     if not index_dir.is_dir():
-        raise _problem(index_dir, "does not exist")
+        raise _problem(shown, "does not exist")
     if not manifest_path.is_file():
-        raise _problem(index_dir, f"has no {MANIFEST_FILE} (not built, or built by hand)")
+        raise _problem(shown, f"has no {MANIFEST_FILE} (not built, or built by hand)")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         version = int(manifest["format_version"])
         files = dict(manifest["files"])
-        manifest["model"]["id"], manifest["model"]["dimension"]
+        str(manifest["model"]["id"]), int(manifest["model"]["dimension"])
     except (OSError, ValueError, KeyError, TypeError):
-        raise _problem(index_dir, f"has an unreadable {MANIFEST_FILE}") from None
+        raise _problem(shown, f"has an unreadable {MANIFEST_FILE}") from None
     if version > FORMAT_VERSION:
         raise IndexProblem(
-            f"index at '{index_dir}' has format version {version}, newer than this wbqa "
+            f"index at '{shown}' has format version {version}, newer than this wbqa "
             f"understands ({FORMAT_VERSION}); upgrade wbqa or rebuild with `wbqa index`"
         )
     if version < FORMAT_VERSION:
-        raise _problem(index_dir, f"has old format version {version}")
-    for name, expected in files.items():
-        path = index_dir / name
+        raise _problem(shown, f"has old format version {version}")
+    for name, path in manifest_files(index_dir, files, shown).items():
         if not path.is_file():
-            raise _problem(index_dir, f"is missing {name}")
-        if file_sha256(path) != expected:
-            raise _problem(index_dir, f"has {name} changed or truncated since it was built")
+            raise _problem(shown, f"is missing {name}")
+        if file_sha256(path) != files[name]:
+            raise _problem(shown, f"has {name} changed or truncated since it was built")
     return manifest

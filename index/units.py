@@ -1,19 +1,25 @@
-"""Split a document into answer units: sentences (pysbd), list-item sentences and table rows."""
+"""Split a document into answer units: the sentences of its paragraphs (pysbd), list items
+and table rows, read from the blocks its loader recorded.
+
+Headings are context, not answers; a figure (chart labels, a table's header line) answers
+nothing. What a unit is embedded as carries what the bare text leaves implicit: a list item
+its lead-in ("Its authors are: …"), a sentence the run-in label of its paragraph, a table
+row its table's title and each cell's column header.
+"""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 
-from index.records import Unit
-from ingest.records import Document
+from wbqa.index.records import Box, Unit
+from wbqa.ingest.records import Block, Document
+from wbqa.ingest.structure import BOLD_LINE_LEVEL, paragraph_blocks
 
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
-_TABLE_SEPARATOR = re.compile(r"^\s*\|?[\s:|-]+\|[\s:|-]*$")
-_HEADING = re.compile(r"^#{1,6}\s")
-_BOLD_LINE = re.compile(r"^\*\*([^*]+)\*\*:?$")
-_LABEL = re.compile(r"^\*\*([^*]+?)\*\*[.:]?\s*")
 _MIN_UNIT_CHARS = 12
+_UNIT_SUFFIX = re.compile(r" \(([^()]+)\)$")
+_PROSE = ("paragraph", "item", "caption", "footnote")
 
 
 @lru_cache(maxsize=1)
@@ -21,15 +27,6 @@ def _segmenter():
     import pysbd
 
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
-
-
-def _plain(text: str) -> str:
-    """A lead-in line without Markdown emphasis or its closing colon."""
-    return text.replace("**", "").strip().rstrip(":").strip()
-
-
-def _cells(row: str) -> list[str]:
-    return [cell.strip() for cell in row.strip().strip("|").split("|")]
 
 
 def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
@@ -46,19 +43,59 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     return spans
 
 
+def row_meaning(text: str, block: Block) -> str:
+    """A table row read as one sentence: its table's title, then each cell with its column
+    header ("Serbia's CFSP alignment — Period: 2019; Alignment: 57%"). A unit that several
+    headers end with ("2015 (million USD)") is said once, after the title, so that the
+    values stay close to their names."""
+    values = [text[start:end] for start, end in block.cells] or [text[block.start : block.end]]
+    header = list(block.header) + [""] * (len(values) - len(block.header))
+    units = Counter(m.group(1) for name in header if (m := _UNIT_SUFFIX.search(name)))
+    shared = next((unit for unit, count in units.most_common(1) if count >= 2), None)
+    if shared:
+        header = [
+            name[: -len(f" ({shared})")] if name.endswith(f" ({shared})") else name
+            for name in header
+        ]
+    cells = "; ".join(f"{name}: {value}" if name else value for name, value in zip(header, values))
+    title = block.context or ""
+    if shared and shared.lower() not in title.lower():
+        title = f"{title} ({shared})".strip()
+    return f"{title} — {cells}" if title else cells
+
+
+def line_boxes(block: Block, start: int, end: int) -> tuple[Box, ...]:
+    """Where `start:end` is printed: each line of the block it covers, cut to the part of the
+    line it covers (in proportion to the characters: printed lines are close to evenly
+    spaced)."""
+    boxes = []
+    for line in block.lines:
+        if line.end <= start or line.start >= end:
+            continue
+        width = max(line.end - line.start, 1)
+        left = max(start - line.start, 0) / width
+        right = min(end - line.start, width) / width
+        span = line.x1 - line.x0
+        boxes.append(
+            (
+                int(line.page),
+                round(float(line.x0 + span * left), 1),
+                round(float(line.y0), 1),
+                round(float(line.x0 + span * right), 1),
+                round(float(line.y1), 1),
+            )
+        )
+    return tuple(boxes)
+
+
 class _Segmenter:
-    """Walks a document's lines, grouping them into prose, list items and table rows."""
+    """Walks a document's blocks in order, keeping the heading context."""
 
     def __init__(self, document: Document) -> None:
         self.document = document
         self.text = document.text
         self.units: list[Unit] = []
         self.subheading: str | None = None
-        self.header: list[str] | None = None
-        # The line that introduces a run of list items ("Its authors are:", or an item that
-        # is only a bold label), and its indentation; prefixed to those items' embeddings.
-        self.lead_in: str | None = None
-        self.lead_in_indent = -1
 
     def context(self, offset: int) -> str | None:
         section = self.document.section_at(offset)
@@ -66,112 +103,63 @@ class _Segmenter:
             return f"{section} › {self.subheading}" if section else self.subheading
         return section
 
-    def add(self, start: int, end: int, kind: str, embed_text: str) -> None:
-        if end - start >= _MIN_UNIT_CHARS:
-            self.units.append(
-                Unit(
-                    self.document.doc_id,
-                    start,
-                    end,
-                    kind,
-                    self.text[start:end],
-                    embed_text,
-                    self.context(start),
-                )
+    def add(self, block: Block, start: int, end: int, kind: str, embed_text: str) -> None:
+        if end - start < _MIN_UNIT_CHARS:
+            return
+        boxes = line_boxes(block, start, end)
+        page = boxes[0][0] if boxes else self.document.page_at(start)
+        self.units.append(
+            Unit(
+                self.document.doc_id,
+                start,
+                end,
+                kind,
+                self.text[start:end],
+                embed_text,
+                self.context(start),
+                page,
+                boxes,
             )
+        )
 
-    def prose(self, start: int, end: int, kind: str, lead_in: str | None = None) -> None:
-        """Sentences of a paragraph or list item; a bold lead-in label stays with its sentence
-        and is prepended to the embedding of the item's later sentences."""
-        block = self.text[start:end]
-        if kind == "item" and _BOLD_LINE.match(block.strip()):
-            return  # a label alone answers nothing; it becomes the lead-in of what follows
-        label_match = _LABEL.match(block)
-        label = label_match.group(1).strip().rstrip(".") if label_match else None
-        spans = sentence_spans(block, start)
+    def prose(self, block: Block) -> None:
+        """Sentences of a paragraph or list item; a run-in label stays with its sentence
+        and is put before the embedding of the block's later sentences; an item's lead-in
+        goes before every one of its sentences."""
+        start = block.start
+        label = (block.label or "").strip()
+        if label and self.text[start : block.end].strip() == label:
+            return  # a label alone answers nothing
+        label_end = start + len(label) if self.text.startswith(label, start) and label else start
         merged: list[tuple[int, int]] = []
-        for span in spans:
-            if (
-                merged
-                and label_match
-                and merged[-1][0] - start <= label_match.end()
-                and (merged[-1][1] - start <= label_match.end())
-            ):
+        for span in sentence_spans(self.text[start : block.end], start):
+            if merged and label and merged[-1][1] <= label_end:
                 merged[-1] = (merged[-1][0], span[1])
             else:
                 merged.append(span)
+        plain_label = label.rstrip(".:").strip()
         for index, (s, e) in enumerate(merged):
             sentence = self.text[s:e]
-            embed = f"{label}. {sentence}" if label and index > 0 else sentence
-            if lead_in:
-                embed = f"{lead_in} {embed}"
-            self.add(s, e, kind if index == 0 else "sentence", embed)
+            embed = f"{plain_label}. {sentence}" if plain_label and index > 0 else sentence
+            if block.kind == "item" and block.context:
+                embed = f"{block.context}: {embed}"
+            kind = "item" if block.kind == "item" and index == 0 else "sentence"
+            self.add(block, s, e, kind, embed)
 
-    def row(self, start: int, end: int) -> None:
-        stripped = self.text[start:end]
-        if _TABLE_SEPARATOR.match(stripped):
-            return
-        cells = _cells(stripped)
-        if self.header is None:
-            self.header = cells
-            return
-        labelled = "; ".join(
-            f"{name}: {value}" if name else value for name, value in zip(self.header, cells)
-        )
-        self.add(start, end, "row", labelled)
-
-    def run(self) -> list[Unit]:
-        paragraph_start: int | None = None
-        paragraph_end = 0
-        position = 0
-        for line in self.text.split("\n"):
-            line_start = position
-            position += len(line) + 1
-            stripped = line.strip()
-            left = line_start + (len(line) - len(line.lstrip()))
-            right = line_start + len(line.rstrip())
-            is_row = stripped.startswith("|") and stripped.count("|") >= 2
-            is_item = bool(_LIST_ITEM.match(line))
-            is_heading = bool(_HEADING.match(line))
-            is_bold_line = bool(_BOLD_LINE.match(stripped))
-            if paragraph_start is not None and (
-                not stripped or is_row or is_item or is_heading or is_bold_line
-            ):
-                self.prose(paragraph_start, paragraph_end, "sentence")
-                last_line = self.text[paragraph_start:paragraph_end].rsplit("\n", 1)[-1]
-                spans = sentence_spans(last_line) if last_line.rstrip().endswith(":") else []
-                self.lead_in = _plain(last_line[spans[-1][0] : spans[-1][1]]) if spans else None
-                self.lead_in_indent = -1
-                paragraph_start = None
-            if not is_row:
-                self.header = None if not stripped else self.header
-            if is_heading or is_bold_line:
-                self.lead_in = None
-            if is_heading:
-                self.subheading = None
-            elif is_bold_line:
-                self.subheading = _BOLD_LINE.match(stripped).group(1).strip()
-            elif is_row:
-                self.row(left, right)
-            elif is_item:
-                indent = left - line_start
-                item_start = line_start + _LIST_ITEM.match(line).end()
-                body = self.text[item_start:right]
-                if self.lead_in_indent >= 0 and indent <= self.lead_in_indent:
-                    self.lead_in = None
-                    self.lead_in_indent = -1
-                self.prose(item_start, right, "item", self.lead_in)
-                if _BOLD_LINE.match(body.strip()) or body.rstrip().endswith(":"):
-                    self.lead_in, self.lead_in_indent = _plain(body), indent
-            elif stripped:
-                if paragraph_start is None:
-                    paragraph_start = left
-                paragraph_end = right
-        if paragraph_start is not None:
-            self.prose(paragraph_start, paragraph_end, "sentence")
+    def run(self, blocks: tuple[Block, ...]) -> list[Unit]:
+        for block in blocks:
+            if block.kind == "heading":
+                heading = self.text[block.start : block.end]
+                self.subheading = heading if block.level >= BOLD_LINE_LEVEL else None
+            elif block.kind == "row":
+                self.add(block, block.start, block.end, "row", row_meaning(self.text, block))
+            elif block.kind in _PROSE:
+                self.prose(block)
         return self.units
 
 
 def segment_document(document: Document) -> list[Unit]:
-    """Every answer unit of the document, in order. Headings are context, not answers."""
-    return _Segmenter(document).run()
+    """Every answer unit of the document, in order. A document without recorded blocks (a
+    benchmark's records) is read as plain text."""
+    blocks = document.blocks or paragraph_blocks(document.text)
+    return _Segmenter(document).run(blocks)

@@ -6,16 +6,12 @@ import hashlib
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ingest.records import Chunk, ChunkSettings, Document
-from ingest.tokens import count_tokens
+from wbqa.ingest.records import Chunk, ChunkSettings, Document
+from wbqa.ingest.tokens import count_tokens
 
-# Markdown headings first, then paragraphs, lines (list items, table rows), sentences,
-# clauses, words. Look-arounds keep a heading's "#" and a sentence's full stop with their text.
+# Paragraphs (a heading is one) first, then lines (list items, table rows), sentences,
+# clauses, words. Look-behinds keep a sentence's full stop with its text.
 SEPARATORS = [
-    r"\n(?=# )",
-    r"\n(?=## )",
-    r"\n(?=### )",
-    r"\n(?=#### )",
     r"\n\n+",
     r"\n",
     r"(?<=[.!?])\s+",
@@ -58,12 +54,26 @@ def locate(text: str, piece: str, search_from: int) -> int:
     return position
 
 
-def _is_heading_only(text: str) -> bool:
-    return all(line.lstrip().startswith("#") for line in text.splitlines() if line.strip())
+def heading_starts(document: Document) -> frozenset[int]:
+    return frozenset(b.start for b in document.blocks if b.kind == "heading")
+
+
+def _is_heading_only(text: str, start: int, headings: frozenset[int]) -> bool:
+    """Whether every line of the piece at `start` is a heading."""
+    offset = start
+    for line in text.split("\n"):
+        if line.strip() and offset + len(line) - len(line.lstrip()) not in headings:
+            return False
+        offset += len(line) + 1
+    return True
 
 
 def merge_small_spans(
-    text: str, spans: list[tuple[int, int]], tokenizer, settings: ChunkSettings
+    text: str,
+    spans: list[tuple[int, int]],
+    tokenizer,
+    settings: ChunkSettings,
+    headings: frozenset[int] = frozenset(),
 ) -> list[tuple[int, int]]:
     """Join a heading-only or very small piece to the piece after it when the result fits.
 
@@ -83,7 +93,7 @@ def merge_small_spans(
                 merged.append(pending)
             pending = None
         piece = text[start:end]
-        if _is_heading_only(piece) or count_tokens(tokenizer, piece) < small:
+        if _is_heading_only(piece, start, headings) or count_tokens(tokenizer, piece) < small:
             pending = (start, end)
         else:
             merged.append((start, end))
@@ -104,7 +114,8 @@ def chunk_document(document: Document, tokenizer, settings: ChunkSettings) -> li
         search_from = start + 1
         spans.append((start, start + len(piece)))
     chunks: list[Chunk] = []
-    for start, end in merge_small_spans(document.text, spans, tokenizer, settings):
+    headings = heading_starts(document)
+    for start, end in merge_small_spans(document.text, spans, tokenizer, settings, headings):
         piece = document.text[start:end]
         chunks.append(
             Chunk(

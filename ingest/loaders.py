@@ -12,19 +12,15 @@ from typing import Any
 
 import yaml
 
-from ingest.normalize import decode_text, looks_binary, normalize_text
-from ingest.records import Document, IngestError, Section
+from wbqa.ingest.limits import DocumentLimits, check_before_loading, check_blocks
+from wbqa.ingest.markdown import markdown_structure
+from wbqa.ingest.normalize import decode_text, looks_binary, normalize_text
+from wbqa.ingest.pdf import load_pdf
+from wbqa.ingest.records import Document, IngestError, Source
+from wbqa.ingest.structure import StructureBuilder, plain_text_structure
 
 SIDECAR_SUFFIX = ".meta.json"
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
-
-
-def markdown_sections(text: str) -> tuple[Section, ...]:
-    """Every Markdown heading with its offset, emphasis markers dropped."""
-    return tuple(
-        Section(m.start(), m.group(2).replace("**", "").strip()) for m in _HEADING.finditer(text)
-    )
 
 
 def _as_tuple(value: Any) -> tuple[str, ...]:
@@ -33,6 +29,12 @@ def _as_tuple(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     return tuple(str(v) for v in value)
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def _year_of(value: Any) -> int | None:
@@ -63,12 +65,16 @@ def _metadata_fields(meta: dict[str, Any]) -> dict[str, Any]:
     year = meta.get("year")
     return {
         "urls": urls,
-        "sources": _as_tuple(meta.get("sources")),
+        "sources": tuple(
+            Source.from_value(value, number)
+            for number, value in enumerate(_as_list(meta.get("sources")), start=1)
+        ),
         "authors": _as_tuple(meta.get("authors") or meta.get("author")),
         "publisher": str(meta["publisher"]) if meta.get("publisher") else None,
         "year": int(year) if isinstance(year, int) else _year_of(year or date),
         "date": str(date) if date else None,
         "topics": _as_tuple(meta.get("topics")),
+        "kind": str(meta["kind"]) if meta.get("kind") else None,
     }
 
 
@@ -83,9 +89,12 @@ def _text_of(raw: bytes, path: Path, notices: list[str]) -> str:
     return text
 
 
+def _structured(builder: StructureBuilder) -> dict[str, Any]:
+    return {"text": builder.text, "blocks": tuple(builder.blocks), "sections": builder.sections()}
+
+
 def load_text(raw: bytes, path: Path, notices: list[str]) -> dict[str, Any]:
-    text = normalize_text(_text_of(raw, path, notices))
-    return {"text": text, "sections": markdown_sections(text)}
+    return _structured(plain_text_structure(_text_of(raw, path, notices)))
 
 
 def load_markdown(raw: bytes, path: Path, notices: list[str]) -> dict[str, Any]:
@@ -101,8 +110,7 @@ def load_markdown(raw: bytes, path: Path, notices: list[str]) -> dict[str, Any]:
             ) from None
         meta = loaded if isinstance(loaded, dict) else {}
         source = source[match.end() :]
-    text = normalize_text(source)
-    fields: dict[str, Any] = {"text": text, "sections": markdown_sections(text)}
+    fields = _structured(markdown_structure(source))
     if meta.get("title"):
         fields["title"] = str(meta["title"])
     fields.update(_metadata_fields(meta))
@@ -110,22 +118,23 @@ def load_markdown(raw: bytes, path: Path, notices: list[str]) -> dict[str, Any]:
 
 
 def load_html(raw: bytes, path: Path, notices: list[str]) -> dict[str, Any]:
+    """The page's main text (trafilatura), as Markdown so that headings, lists and tables
+    keep their structure, then read as Markdown is."""
     import trafilatura
 
     html = _text_of(raw, path, notices)
-    extracted = trafilatura.bare_extraction(
+    body = trafilatura.extract(
         html,
-        output_format="python",
+        output_format="markdown",
         include_tables=True,
-        include_formatting=False,
-        with_metadata=True,
+        include_formatting=True,
+        include_links=False,
         favor_recall=True,
     )
-    body = getattr(extracted, "text", None) if extracted is not None else None
-    if not body:
+    if not body or not body.strip():
         raise IngestError(f"{path}: no readable main text found in this HTML page")
-    text = normalize_text(body)
-    fields: dict[str, Any] = {"text": text, "sections": markdown_sections(text)}
+    fields = _structured(markdown_structure(body))
+    extracted = trafilatura.extract_metadata(html)
     title = getattr(extracted, "title", None)
     if title:
         fields["title"] = title
@@ -141,40 +150,6 @@ def load_html(raw: bytes, path: Path, notices: list[str]) -> dict[str, Any]:
     return fields
 
 
-def load_pdf(raw: bytes, path: Path, notices: list[str]) -> dict[str, Any]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(raw))
-        if reader.is_encrypted:
-            raise IngestError(f"{path}: encrypted PDF; save an unencrypted copy and ingest that")
-        page_texts = [normalize_text(page.extract_text() or "") for page in reader.pages]
-    except IngestError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as error:
-        raise IngestError(
-            f"{path}: corrupt or truncated PDF ({error}); re-export or replace it"
-        ) from None
-    if not any(page_texts):
-        raise IngestError(
-            f"{path}: image-only PDF (no text layer); run OCR on it first (e.g. ocrmypdf)"
-        )
-    parts, page_starts, offset = [], [], 0
-    for page_text in page_texts:
-        page_starts.append(offset)
-        parts.append(page_text)
-        offset += len(page_text) + 2
-    fields: dict[str, Any] = {"text": "\n\n".join(parts), "page_starts": tuple(page_starts)}
-    info = reader.metadata
-    if info is not None:
-        if info.title and info.title.strip():
-            fields["title"] = info.title.strip()
-        if info.author and info.author.strip():
-            fields["authors"] = (info.author.strip(),)
-    return fields
-
-
 def load_docx(raw: bytes, path: Path, notices: list[str]) -> dict[str, Any]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
@@ -185,25 +160,13 @@ def load_docx(raw: bytes, path: Path, notices: list[str]) -> dict[str, Any]:
         raise IngestError(
             f"{path}: not a readable DOCX file ({error}); re-save it from Word"
         ) from None
+    except IngestError:  # a limit reached while reading it
+        raise
     except Exception as error:  # python-docx surfaces zip and XML errors of many kinds
         raise IngestError(
             f"{path}: not a readable DOCX file ({error.__class__.__name__})"
         ) from None
-    lines: list[str] = []
-    for paragraph in document.paragraphs:
-        text = normalize_text(paragraph.text)
-        if not text:
-            continue
-        style = (paragraph.style.name if paragraph.style is not None else "") or ""
-        if style.lower().startswith("heading") or style.lower() == "title":
-            level = int(style.split()[-1]) if style.split()[-1].isdigit() else 1
-            text = "#" * min(level, 6) + " " + text
-        lines.append(text)
-    for table in document.tables:
-        for row in table.rows:
-            lines.append("| " + " | ".join(normalize_text(c.text) for c in row.cells) + " |")
-    text = normalize_text("\n\n".join(lines))
-    fields: dict[str, Any] = {"text": text, "sections": markdown_sections(text)}
+    fields = _structured(docx_structure(document))
     core = document.core_properties
     if core.title:
         fields["title"] = core.title
@@ -236,14 +199,38 @@ DOC_TYPES = {
 }
 
 
-def load_document(path: Path, doc_id: str, raw: bytes, notices: list[str]) -> Document:
-    """Build a Document from a file's bytes; raise IngestError with a one-line reason."""
+def load_document(
+    path: Path,
+    doc_id: str,
+    raw: bytes,
+    notices: list[str],
+    limits: DocumentLimits | None = None,
+) -> Document:
+    """Build a Document from a file's bytes; raise IngestError with a one-line reason.
+
+    A file whose reading would go over `limits` (default: from the environment) is refused
+    before its loader runs (`ingest.limits`).
+    """
     suffix = path.suffix.lower()
     if suffix not in LOADERS:
         raise IngestError(f"{path}: unsupported file type '{suffix}'")
     if not raw.strip():
         raise IngestError(f"{path}: empty file; nothing to ingest")
-    fields = LOADERS[suffix](raw, path, notices)
+    limits = limits or DocumentLimits.from_env()
+    check_before_loading(path, raw, limits)
+    try:
+        fields = LOADERS[suffix](raw, path, notices)
+    except IngestError as error:
+        message = str(error)
+        if "\n" in message or "\r" in message:  # a library's message inside ours
+            raise type(error)(" ".join(message.split())) from None
+        raise
+    except Exception as error:  # a parser's own error on damaged input: the file's fault
+        raise IngestError(
+            f"{path}: could not be read as {DOC_TYPES[suffix].upper()} "
+            f"({error.__class__.__name__}); re-save or replace it"
+        ) from None
+    check_blocks(path, len(fields.get("blocks", ())), limits)
     if not fields["text"].strip():
         raise IngestError(f"{path}: no text left after reading it; nothing to ingest")
     sidecar = read_sidecar(path)
@@ -258,5 +245,42 @@ def load_document(path: Path, doc_id: str, raw: bytes, notices: list[str]) -> Do
         title=title,
         sha256=hashlib.sha256(raw).hexdigest(),
         doc_type=DOC_TYPES[suffix],
+        source_path=str(path),
         **fields,
     )
+
+
+def docx_structure(document) -> StructureBuilder:
+    """A Word document's paragraphs in order: Heading and Title styles as headings, List
+    styles as items (introduced by a paragraph ending in a colon), then its tables, each row
+    with the first row's cells as column headers."""
+    builder = StructureBuilder()
+    lead_in: str | None = None
+    in_list = False
+    for paragraph in document.paragraphs:
+        style = ((paragraph.style.name if paragraph.style is not None else "") or "").lower()
+        text = paragraph.text
+        if not text.strip():
+            continue
+        if style.startswith("heading") or style == "title":
+            level = int(style.split()[-1]) if style.split()[-1].isdigit() else 1
+            builder.add("heading", text, level=min(level, 6))
+            lead_in, in_list = None, False
+        elif style.startswith("list"):
+            builder.add("item", text, tight=in_list, context=lead_in)
+            in_list = True
+        else:
+            block = builder.add("paragraph", text)
+            stripped = text.strip()
+            lead_in = stripped.rstrip(":").strip() if stripped.endswith(":") else None
+            in_list = False
+            del block
+    for table in document.tables:
+        rows = [[cell.text for cell in row.cells] for row in table.rows]
+        if not rows:
+            continue
+        header = [normalize_text(cell) for cell in rows[0]]
+        builder.add_row(rows[0], tight=False, kind="figure")
+        for cells in rows[1:]:
+            builder.add_row(cells, header=tuple(header), label=normalize_text(cells[0]) or None)
+    return builder

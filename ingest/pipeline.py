@@ -11,11 +11,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ingest.chunking import chunk_document
-from ingest.loaders import LOADERS, SIDECAR_SUFFIX, load_document
-from ingest.records import Chunk, ChunkSettings, Document, IngestError, IngestReport
-from ingest.storage import read_jsonl, write_jsonl
-from ingest.tokens import load_tokenizer, resolve_model_path
+from wbqa.ingest.chunking import chunk_document
+from wbqa.ingest.limits import DocumentLimits, time_limit
+from wbqa.ingest.loaders import LOADERS, SIDECAR_SUFFIX, load_document
+from wbqa.ingest.records import Chunk, ChunkSettings, Document, IngestError, IngestReport
+from wbqa.ingest.storage import read_jsonl, write_jsonl
+from wbqa.ingest.tokens import load_tokenizer, resolve_model_path
 
 DOCUMENTS_FILE = "documents.jsonl"
 CHUNKS_FILE = "chunks.jsonl"
@@ -23,6 +24,10 @@ IGNORE_FILE = ".wbqaignore"
 MAX_FILE_MB_ENV = "WBQA_MAX_FILE_MB"
 DEFAULT_MAX_FILE_MB = 50
 PROGRESS_THRESHOLD = 5
+# How wbqa reads documents: part of every document's fingerprint, so that an index built by
+# a wbqa that read files differently reads them again (their unchanged text is not embedded
+# again). Raise it whenever a loader changes what it makes of the same bytes.
+READING_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,7 @@ def fingerprint(raw: bytes, sidecar: bytes, settings: ChunkSettings, model_path:
     """What decides whether a document's chunks can be reused."""
     digest = hashlib.sha256(raw)
     digest.update(b"\0" + sidecar)
-    digest.update(repr((settings, model_path.name)).encode())
+    digest.update(repr((settings, model_path.name, READING_VERSION)).encode())
     return digest.hexdigest()
 
 
@@ -150,6 +155,7 @@ def ingest_paths(
     model_path = resolve_model_path(model)
     tokenizer = load_tokenizer(model_path)
     old_documents, old_chunks = previous or ({}, {})
+    limits = DocumentLimits.from_env()
     report = IngestReport()
     notices: list[str] = []
     roots = [p if isinstance(p, SourceRoot) else SourceRoot(Path(p)) for p in paths]
@@ -177,7 +183,9 @@ def ingest_paths(
                 report.chunks.extend(old_chunks.get(source.doc_id, []))
                 report.reused += 1
                 continue
-            document, chunks = load_and_chunk(source, raw, key, tokenizer, settings, notices)
+            document, chunks = load_and_chunk(
+                source, raw, key, tokenizer, settings, notices, limits
+            )
             report.documents.append(document)
             report.chunks.extend(chunks)
             report.chunked += 1
@@ -202,10 +210,15 @@ def load_and_chunk(
     tokenizer,
     settings: ChunkSettings,
     notices: list[str],
+    limits: DocumentLimits | None = None,
 ) -> tuple[Document, list[Chunk]]:
-    """One file's Document and its chunks: the step local and distributed indexing share."""
-    document = load_document(source.path, source.doc_id, raw, notices).with_fingerprint(key)
-    return document, chunk_document(document, tokenizer, settings)
+    """One file's Document and its chunks: the step local and distributed indexing and
+    uploads share, within the limits on the work one document may cause."""
+    limits = limits or DocumentLimits.from_env()
+    with time_limit(source.path, limits):
+        document = load_document(source.path, source.doc_id, raw, notices, limits)
+        document = document.with_fingerprint(key)
+        return document, chunk_document(document, tokenizer, settings)
 
 
 def ingest_source(
@@ -228,3 +241,13 @@ def write_ingest(index_dir: Path, report: IngestReport) -> None:
     """Write documents.jsonl and chunks.jsonl, each atomically."""
     write_jsonl(index_dir / DOCUMENTS_FILE, (d.to_dict() for d in report.documents))
     write_jsonl(index_dir / CHUNKS_FILE, (c.to_dict() for c in report.chunks))
+
+
+def ingest_and_write(
+    paths: list[Path], index_dir: Path, settings: ChunkSettings, model: str | None = None
+) -> IngestReport:
+    """`wbqa ingest`: ingest `paths` (reusing what `index_dir` holds) and write the records."""
+    report = ingest_paths(paths, settings, model, load_previous(index_dir))
+    if report.documents:
+        write_ingest(index_dir, report)
+    return report

@@ -6,6 +6,8 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from wbqa.ingest.errors import WbqaError
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -13,7 +15,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 MODEL_ENV = "WBQA_MODEL"
 
 
-class ModelNotFound(Exception):
+class ModelNotFound(WbqaError):
     """The embedding model folder does not exist or is not a sentence-transformers model."""
 
 

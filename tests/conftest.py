@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -56,8 +62,20 @@ def write_corpus(root: Path, files: dict[str, str]) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_notes() -> dict[str, str]:
+    """The tiny corpus's files (name -> text), a fresh copy for each test session."""
+    return dict(TINY_NOTES)
+
+
+@pytest.fixture(scope="session", name="write_corpus")
+def write_corpus_fixture():
+    """`write_corpus(root, files)`: a corpus folder of the given files."""
+    return write_corpus
+
+
+@pytest.fixture(scope="session")
 def embedder():
-    from index.embedder import load_embedder
+    from wbqa.index.embedder import load_embedder
 
     return load_embedder()
 
@@ -70,8 +88,8 @@ def tiny_corpus(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_index(tmp_path_factory, embedder):
     """A built index over TINY_NOTES, shared by read-only tests."""
-    from index.build import build_index
-    from index.store import Index
+    from wbqa.index.build import build_index
+    from wbqa.index.store import Index
 
     root = tmp_path_factory.mktemp("tiny")
     corpus = write_corpus(root / "corpus", TINY_NOTES)
@@ -83,3 +101,44 @@ def tiny_index(tmp_path_factory, embedder):
 def isolated_index_dir(tmp_path: Path, monkeypatch):
     """Commands never touch a real .wbqa/ folder."""
     monkeypatch.setenv("WBQA_INDEX_DIR", str(tmp_path / "default-index"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(root: Path, corpus: Path, *extra: str) -> tuple[subprocess.Popen, str]:
+    """`wbqa serve CORPUS` on a free port with its index in ROOT/index; (process, url) once
+    the page answers. The caller terminates the process."""
+    port = free_port()
+    log = (root / "serve.log").open("w")
+    env = {**os.environ, "WBQA_INDEX_DIR": str(root / "index")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wbqa.app.cli", "serve", str(corpus), "--port", str(port), *extra],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=Path(__file__).parent.parent,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError((root / "serve.log").read_text())
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        process.terminate()
+        raise RuntimeError("wbqa serve did not start:\n" + (root / "serve.log").read_text())
+    return process, url
+
+
+@pytest.fixture(scope="session")
+def start_wbqa():
+    """`start_wbqa(root, corpus, *options)`: a running `wbqa serve`, as (process, url)."""
+    return start_server

@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from app.answering import plain_text
-from app.briefing import answer_markdown, briefing_markdown, parse_quotes, verify_quotes
-from app.engine import Engine
-from app.features import (
-    expected_answer_type,
-    heaviest_missing,
-    is_fragment,
-    matches_type,
-    names_missing,
-    profile_question,
-    same_name,
-)
-from app.places import expand_capitals
-from app.records import Answer, Citation
-from app.selector import extend_fragment
-from index.records import Unit
-from index.units import segment_document
-from ingest.records import Document
+from wbqa.app.answer.digest import is_open_question
+from wbqa.app.answer.features import heaviest_missing, matches_type, names_missing
+from wbqa.app.answer.places import expand_capitals
+from wbqa.app.answer.question import expected_answer_type, profile_question, same_name
+from wbqa.app.answer.quote import extend_fragment, is_fragment, plain_text
+from wbqa.app.briefing import answer_markdown, briefing_markdown, parse_quotes, verify_quotes
+from wbqa.app.engine import Engine
+from wbqa.app.records import Answer, Citation
+from wbqa.index.records import Unit
+from wbqa.index.units import segment_document
+from wbqa.ingest.markdown import markdown_structure
+from wbqa.ingest.records import Document
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +48,7 @@ def test_answer_is_a_verbatim_quote_with_offsets(tiny_index, engine, question, e
 
 
 def test_the_default_reads_with_the_reader_and_features_only_answers_too(tiny_index, engine):
-    from app.selector import FEATURES_SELECTOR_FILE
+    from wbqa.app.answer.selector import FEATURES_SELECTOR_FILE
 
     assert engine.reader is not None and engine.selector.uses_reader
     assert engine.ask("When did Albania join NATO?").timings_ms["reader"] > 0
@@ -103,18 +97,28 @@ The roadmap names these goals:
 """
 
 
+def markdown_document(source: str) -> Document:
+    """A Markdown note as the loader stores it: rendered text and its blocks."""
+    built = markdown_structure(source)
+    return Document(
+        "d", "Notes", built.text, "x", "md", sections=built.sections(), blocks=tuple(built.blocks)
+    )
+
+
 def test_a_lead_in_is_quoted_with_the_items_or_rows_it_introduces():
-    document = Document("d", "Notes", LISTS, "x", "markdown")
+    document = markdown_document(LISTS)
     units = segment_document(document)
 
     def quote(starts_with: str) -> str:
         row = next(i for i, u in enumerate(units) if u.text.startswith(starts_with))
-        start, end = extend_fragment(row, units, LISTS)
-        return LISTS[start:end]
+        start, end = extend_fragment(row, units, document.text)
+        return document.text[start:end]
 
     assert quote("The report has").endswith("Iliriana Gjoni, a research analyst.")
-    assert quote("Proposed").endswith("| Works | EUR 15 million |")
-    assert quote("Proposed").count("\n") == 5
+    # The table's header line comes with its rows (it is text, not an answer unit).
+    assert quote("Proposed").endswith(
+        "Contract | Council\nGoods | EUR 3 million\nWorks | EUR 15 million"
+    )
     # An item that is itself a lead-in takes only what is nested under it.
     assert quote("a detail").endswith("deeper still.")
     assert quote("The roadmap").endswith("second goal.")
@@ -214,16 +218,47 @@ def test_markdown_briefing_round_trip_and_verify(tiny_index, engine):
 
 
 def test_a_quote_ending_in_a_table_row_keeps_its_table_and_round_trips():
-    document = Document("d", "Notes", LISTS, "x", "markdown")
-    start = LISTS.index("Proposed")
-    end = LISTS.index("| Works | EUR 15 million |") + len("| Works | EUR 15 million |")
-    quote = LISTS[start:end]
+    document = markdown_document(LISTS)
+    text = document.text
+    start = text.index("Proposed")
+    end = text.index("Works | EUR 15 million") + len("Works | EUR 15 million")
+    quote = text[start:end]
     citation = Citation(
         1, "d", "Notes", (), None, None, None, None, None, 0, end, start, end, "", 1
     )
     answer = Answer("Thresholds?", quote, 0.9, (citation,))
     markdown = answer_markdown(answer)
-    assert "| Works | EUR 15 million |\n>\n> [^1]" in markdown
+    assert "> Works | EUR 15 million [^1]" in markdown
     (parsed,) = parse_quotes(markdown)
     assert parsed.text == quote
     assert verify_quotes({"d": document}, [parsed])[0].ok
+
+
+def test_an_open_question_gets_a_digest_of_one_document_in_its_order(engine, tiny_index):
+    answer = engine.ask("What do the notes say about Serbia's arms purchases?")
+    assert not answer.abstained and len(answer.digest) >= 2
+    assert {c.doc_id for c in answer.citations} == {"serbia.md"}
+    document = tiny_index.documents["serbia.md"]
+    starts = [c.answer_start for c in answer.citations]
+    assert starts == sorted(starts)
+    for text, citation in answer.quotes():
+        assert document.text[citation.answer_start : citation.answer_end] == text
+    markdown = briefing_markdown([answer], "Digest")
+    quotes = parse_quotes(markdown)
+    assert [q.text for q in quotes] == list(answer.digest)
+    assert all(check.ok for check in verify_quotes(tiny_index.documents, quotes))
+    assert answer.to_dict()["kind"] == "digest"
+
+
+@pytest.mark.parametrize(
+    ("question", "is_open"),
+    [
+        ("What does the report say about military mobility?", True),
+        ("Why do the authors call the region overlooked?", True),
+        ("How do the notes describe Serbia's arms purchases?", True),
+        ("How many Rafale jets did Serbia order?", False),
+        ("When did Albania join NATO?", False),
+    ],
+)
+def test_open_questions_are_recognised(question, is_open):
+    assert is_open_question(question) is is_open

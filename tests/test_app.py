@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from app.engine import safe_file_name
-from tests.conftest import TINY_NOTES, write_corpus
+from wbqa.app.engine import safe_file_name
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -28,6 +24,16 @@ title: "Injection test note"
 The Zastava plant note says <script>window.__pwned = 1</script> and <img src=x onerror="window.__pwned = 2"> plus [a link](javascript:alert(1)) and ![an image](http://127.0.0.1:9/x.png) about the Zastava rifle factory in Kragujevac.
 """
 
+LINKED = """---
+title: "Ohrid radar note"
+url: "javascript:window.__pwned=3"
+---
+
+# Ohrid
+
+The Ohrid lake radar station received a Thales Ground Master 200 radar in 2023.
+"""
+
 
 def test_upload_names_are_sanitised():
     assert safe_file_name("../../etc/passwd.txt") == "passwd.txt"
@@ -36,39 +42,34 @@ def test_upload_names_are_sanitised():
     assert safe_file_name("a b/c d (1).HTML") == "c-d-1.html"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+PDF_LINES = [
+    "Ammunition output in 2024",
+    "The Sloboda plant in Cacak produced 30,000 artillery shells in 2024.",
+    "Its owner plans a second production line for 2026.",
+]
+
+
+def write_pdf(path: Path) -> None:
+    """A one-page report (A4) printed with reportlab."""
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path), pagesize=(595, 842))
+    pdf.setTitle("Plant report")
+    pdf.setFont("Helvetica", 12)
+    for number, line in enumerate(PDF_LINES):
+        pdf.drawString(72, 700 - 18 * number, line)
+    pdf.showPage()
+    pdf.save()
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, tiny_notes, write_corpus, start_wbqa):
     root = tmp_path_factory.mktemp("app")
-    corpus = write_corpus(root / "corpus", {**TINY_NOTES, "hostile.md": INJECTION})
-    port = free_port()
-    log = (root / "serve.log").open("w")
-    env = {**os.environ, "WBQA_INDEX_DIR": str(root / "index")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", str(corpus), "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-        cwd=Path(__file__).parent.parent,
+    corpus = write_corpus(
+        root / "corpus", {**tiny_notes, "hostile.md": INJECTION, "linked.md": LINKED}
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError((root / "serve.log").read_text())
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        process.terminate()
-        raise RuntimeError("wbqa serve did not start:\n" + (root / "serve.log").read_text())
+    write_pdf(corpus / "plant-report.pdf")
+    process, url = start_wbqa(root, corpus)
     yield url, root
     process.terminate()
     process.wait(timeout=30)
@@ -122,6 +123,18 @@ def test_ask_answer_citation_and_abstain(server, browser):
     assert "## 1. How many Rafale fighters did Serbia order?" in briefing
     assert "## Open questions" in briefing and "What is the capital of Peru?" in briefing
     assert '<!-- wbqa-quote doc="serbia.md"' in briefing
+
+    page.locator("#export-docx").click()
+    word = page.locator("#briefing-file a[href*='.docx']").first
+    word.wait_for(timeout=60_000)
+    import io
+
+    import docx
+
+    document = docx.Document(io.BytesIO(page.request.get(word.get_attribute("href")).body()))
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert "12 Rafale fighters" in body and "Bibliography" in body
+    assert document.element.body.xml.count("w:footnoteReference") == 1
     page.close()
 
 
@@ -140,6 +153,22 @@ def test_injected_markup_renders_as_text(server, browser):
     assert page.evaluate("() => window.__pwned === undefined")
     assert page.locator("#passages img, #answer img, #passages script").count() == 0
     assert page.locator("#passages a[href^='javascript']").count() == 0
+    page.close()
+
+
+@pytest.mark.slow
+def test_a_javascript_url_is_shown_as_text_not_a_link(server, browser):
+    url, _ = server
+    page = browser.new_page()
+    page.goto(url)
+    page.locator("#question textarea").fill("Which radar did the Ohrid lake radar station receive?")
+    page.locator("#ask").click()
+    wait_for_answer(page, "Ground Master 200")
+    assert "javascript:window.__pwned=3" in page.locator("#passages").inner_text()
+    scripted = "() => [...document.querySelectorAll('a')].filter(a => a.protocol === 'javascript:')"
+    assert page.evaluate(scripted + ".length") == 0
+    page.get_by_text("javascript:window.__pwned=3").first.click()
+    assert page.evaluate("() => window.__pwned === undefined")
     page.close()
 
 
@@ -194,3 +223,88 @@ def test_api_answers_twenty_simultaneous_questions(server):
         assert not result["abstained"] and questions[question] in result["answer"]
         cited = result["citations"][0]
         assert cited["answer_end"] - cited["answer_start"] == len(result["answer"])
+
+
+def highlighted_pixels(png: bytes) -> int:
+    """Pixels of the page view painted with the highlight over white paper."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    r, g, b = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int).transpose(2, 0, 1)
+    return int(((r > 235) & (g > 220) & (g < 250) & (b > 110) & (b < 180)).sum())
+
+
+@pytest.mark.slow
+def test_pdf_citation_opens_its_page_with_the_quote_highlighted(server, browser):
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(url)
+    page.locator("#question textarea").fill(
+        "How many artillery shells did the Sloboda plant in Cacak produce in 2024?"
+    )
+    page.locator("#ask").click()
+    wait_for_answer(page, "30,000 artillery shells")
+    choice = page.locator("#page-choice label").first
+    choice.wait_for(timeout=30_000)
+    assert "p. 1" in choice.inner_text()
+    choice.click()
+    image = page.locator("#page-view img")
+    image.wait_for(timeout=60_000)
+    png = page.request.get(image.get_attribute("src")).body()
+    assert highlighted_pixels(png) > 500
+    page.screenshot(path=str(ARTIFACTS / "pdf-page.png"), full_page=True)
+    page.close()
+
+
+@pytest.mark.slow
+def test_feedback_in_the_browser_becomes_a_question_set(server, browser):
+    import json
+
+    url, root = server
+    feedback_file = root / "index" / "feedback.jsonl"
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(url)
+    page.locator("#question textarea").fill("When did Albania join NATO?")
+    page.locator("#ask").click()
+    wait_for_answer(page, "2009")
+    page.locator("#feedback-right").click()
+    page.wait_for_function(
+        "() => document.querySelector('#feedback-status textarea')?.value.includes('right')",
+        timeout=30_000,
+    )
+    page.locator("#question textarea").fill("How much did the modernisation of Kuçova cost?")
+    page.locator("#ask").click()
+    wait_for_answer(page, "€50 million")
+    page.locator("#feedback-choice input").click()
+    page.get_by_role("option").first.click()
+    page.locator("#feedback-passage").click()
+    page.wait_for_function(
+        "() => document.querySelector('#feedback-status textarea')?.value.includes('passage')",
+        timeout=30_000,
+    )
+    page.close()
+    records = [json.loads(line) for line in feedback_file.read_text().splitlines()]
+    mine = [
+        r
+        for r in records
+        if r["question"]
+        in ("When did Albania join NATO?", "How much did the modernisation of Kuçova cost?")
+    ]
+    assert [r["verdict"] for r in mine] == ["right", "passage"]
+    assert "2009" in mine[0]["text"] and "€50 million" in mine[1]["text"]
+    assert all(len(r["index_manifest_sha256"]) == 64 for r in mine)
+    env = {**os.environ, "WBQA_INDEX_DIR": str(root / "index")}
+    result = subprocess.run(
+        [sys.executable, "-m", "wbqa.app.cli", "eval", "--feedback", str(feedback_file), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["questions"] == len({r["question"] for r in records if r["verdict"] != "wrong"})
+    assert figures["answer_hit_rate"] == 1.0
+    written = [json.loads(line) for line in Path(figures["question_set"]).read_text().splitlines()]
+    assert {q["question"] for q in written} >= {r["question"] for r in mine}

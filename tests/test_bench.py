@@ -7,20 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from app.engine import Engine
-from evals.bench import (
-    bench_plots,
-    bench_tables,
+from wbqa.app.engine import Engine
+from wbqa.app.questions import Question
+from wbqa.evals.bench import (
     cold_collection_indexing,
     embedding_throughput,
     encoder_flops_per_token,
     incremental_indexing,
-    peer_rows,
-    percentiles,
     query_latency,
     scale,
 )
-from evals.questions import Question
+from wbqa.evals.bench_report import bench_plots, bench_tables, peer_rows
+from wbqa.evals.metrics import percentiles
+from wbqa.ingest.errors import SettingProblem
 
 
 def test_encoder_flops_by_hand():
@@ -70,7 +69,7 @@ def test_incremental_indexing_embeds_only_what_changed(tiny_corpus, tmp_path, em
 
 
 def test_haystack_peer_sees_the_same_chunks(tiny_index):
-    from evals.peer import compare_with_peer
+    from wbqa.evals.peer import compare_with_peer
 
     questions = [
         Question("q1", "When did Albania join NATO?", ("2009",), ("albania.md",), True),
@@ -81,7 +80,7 @@ def test_haystack_peer_sees_the_same_chunks(tiny_index):
     assert [r.answer_recall_at_5 for r in results] == [1.0] * len(results)
     rows = peer_rows(results)
     assert rows[-1]["speed-up"] == "1.0x"
-    with pytest.raises(ValueError, match="unknown peer"):
+    with pytest.raises(SettingProblem, match="unknown peer"):
         compare_with_peer(tiny_index, questions, "elastic")
 
 
@@ -99,3 +98,23 @@ def test_bench_tables_and_plots_from_measured_figures(tmp_path, tiny_index):
     written = bench_plots(figures, tmp_path)
     assert {p.name for p in written} == {"latency.png", "scale.png"}
     assert all(p.stat().st_size > 1000 for p in written)
+
+
+def test_pdf_reading_figures(tmp_path):
+    from wbqa.evals.pdf_bench import pdf_reading, pdf_rows, write_long_report
+
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    assert write_long_report(folder / "five.pdf", pages=5)
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7 nothing else")
+    figures = pdf_reading(folder, tmp_path, long_pages=4)
+    assert [f["file"] for f in figures["files"]] == ["broken.pdf", "five.pdf"]
+    assert "corrupt" in figures["files"][0]["error"]
+    assert figures["files"][1]["pages"] == 5 and figures["files"][1]["ocr_pages"] == 0
+    assert figures["text_pages_per_s"] > 0 and "ocr_pages_per_s" not in figures
+    assert figures["long_report"]["pages"] == 4
+    rows = pdf_rows(figures)
+    assert [r["figure"] for r in rows] == [
+        "PDF reading, text layer (layout and tables)",
+        "PDF reading, generated 4-page report",
+    ]

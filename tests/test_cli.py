@@ -7,15 +7,14 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from app.cli import cli
+from wbqa.app.cli import cli
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    from tests.conftest import TINY_NOTES, write_corpus
+def built(tmp_path_factory, tiny_notes, write_corpus):
 
     root = tmp_path_factory.mktemp("cli")
-    corpus = write_corpus(root / "corpus", TINY_NOTES)
+    corpus = write_corpus(root / "corpus", tiny_notes)
     index_dir = root / "index"
     result = CliRunner().invoke(cli, ["index", str(corpus), "--index-dir", str(index_dir)])
     assert result.exit_code == 0, result.output
@@ -59,7 +58,7 @@ def test_search_json_and_batch(built, tmp_path):
     }
     batch = tmp_path / "q.jsonl"
     batch.write_text('{"question": "Rafale"}\n{"question": "NATO"}\n', encoding="utf-8")
-    lines = run("search", "--batch", batch, "--index-dir", index_dir).output.strip().splitlines()
+    lines = run("search", "--batch", batch, "--index-dir", index_dir).stdout.strip().splitlines()
     assert [json.loads(line)["query"] for line in lines] == ["Rafale", "NATO"]
 
 
@@ -72,6 +71,8 @@ def test_ask_json_shape(built):
         "question",
         "answer",
         "abstained",
+        "kind",
+        "quotes",
         "confidence",
         "citations",
         "alternatives",
@@ -94,6 +95,9 @@ def test_ask_json_shape(built):
         "answer_end",
         "passage",
         "score",
+        "boxes",
+        "sources",
+        "sources_established",
     }
 
 
@@ -102,6 +106,7 @@ def test_ask_markdown(built):
     result = run(
         "ask", "When did Albania join NATO?", "--format", "markdown", "--index-dir", index_dir
     )
+    assert result.exit_code == 0, result.output
     assert "> " in result.output and "[^1]: *Country profile: Albania*" in result.output
 
 
@@ -120,6 +125,61 @@ def test_brief_then_verify_catches_an_edited_quote(built, tmp_path):
     brief.write_text(brief.read_text(encoding="utf-8").replace("2009", "2008"), "utf-8")
     result = run("verify", brief, "--index-dir", index_dir)
     assert result.exit_code == 1 and "does not match" in result.output
+
+
+def test_word_briefing_in_two_styles_then_verify(built, tmp_path):
+    import docx
+
+    _, index_dir = built
+    questions = tmp_path / "questions.txt"
+    questions.write_text("When did Albania join NATO?\nWhat is the capital of Peru?\n", "utf-8")
+    notes = {}
+    for style in ("chicago-notes-bibliography", "chicago-author-date"):
+        brief = tmp_path / f"{style}.docx"
+        result = run("brief", questions, "-o", brief, "--style", style, "--index-dir", index_dir)
+        assert result.exit_code == 0, result.output
+        assert "1 answered, 1 open questions" in result.output
+        footnotes = next(
+            part.blob.decode()
+            for part in docx.Document(str(brief)).part.package.iter_parts()
+            if str(part.partname) == "/word/footnotes.xml"
+        )
+        notes[style] = footnotes
+        result = run("verify", brief, "--index-dir", index_dir)
+        assert result.exit_code == 0 and "1 of 1 quotes match" in result.output
+    assert "(Country profile: Albania" in notes["chicago-author-date"]
+    assert "(Country profile: Albania" not in notes["chicago-notes-bibliography"]
+
+
+def test_unknown_citation_style_is_one_line_before_any_question(built, tmp_path):
+    _, index_dir = built
+    questions = tmp_path / "questions.txt"
+    questions.write_text("When did Albania join NATO?\n", "utf-8")
+    result = run(
+        "brief",
+        questions,
+        "-o",
+        tmp_path / "b.docx",
+        "--style",
+        "chicago-nots",
+        "--index-dir",
+        index_dir,
+    )
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "unknown citation style 'chicago-nots'" in lines[0]
+    assert not (tmp_path / "b.docx").exists()
+
+
+def test_verify_a_file_that_is_not_a_briefing(built, tmp_path):
+    _, index_dir = built
+    fake = tmp_path / "notes.docx"
+    fake.write_bytes(b"not a zip")
+    result = run("verify", fake, "--index-dir", index_dir)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: {fake}: not a readable DOCX file (PackageNotFoundError)"
+    ]
 
 
 def test_missing_index_is_one_clear_line(tmp_path):

@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from app.cli import cli
-from index.build import build_index
-from index.store import Index
-from tests.conftest import TINY_NOTES, write_corpus
+from wbqa.app.cli import cli
+from wbqa.index.build import build_index
+from wbqa.index.store import Index
 
 pytestmark = pytest.mark.slow
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -95,8 +94,8 @@ def test_ray_sharded_answers_equal_single_index_on_every_question(bundled):
 
 
 def test_ray_sharded_search_returns_the_single_top_5(bundled):
-    from evals.questions import load_questions
-    from index.shards import ShardedIndex
+    from wbqa.app.questions import load_questions
+    from wbqa.index.sharded.search import ShardedIndex
 
     single_dir, sharded_dir = bundled
     single = Index.open(single_dir)
@@ -112,11 +111,11 @@ def test_ray_sharded_search_returns_the_single_top_5(bundled):
 
 @pytest.mark.parametrize("action", ["raise", "exit"])
 def test_a_failing_task_is_retried_and_the_run_completes(
-    tmp_path, ray_local, monkeypatch, action, embedder
+    tmp_path, ray_local, monkeypatch, action, embedder, tiny_notes, write_corpus
 ):
-    from index.distributed import FAULT_DRILL_ENV, build_with_ray
+    from wbqa.index.sharded.distributed import FAULT_DRILL_ENV, build_with_ray
 
-    corpus = write_corpus(tmp_path / "corpus", TINY_NOTES)
+    corpus = write_corpus(tmp_path / "corpus", tiny_notes)
     marker = tmp_path / "fault-happened"
     monkeypatch.setenv(FAULT_DRILL_ENV, f"{action}:albania.md:{marker}")
     report = build_with_ray([corpus], tmp_path / "sharded", 2, workers=1)
@@ -127,13 +126,18 @@ def test_a_failing_task_is_retried_and_the_run_completes(
     build_index([corpus], tmp_path / "local", show_progress=False, embedder=embedder)
     local = Index.open(tmp_path / "local", load_model=False)
     assert found == sorted(c.chunk_id for c in local.chunks)  # none lost, none duplicated
-    assert not list(tmp_path.glob(".sharded.*"))
+    # no half-written folder left behind: the versions beside it hold the current one only
+    assert [p.name for p in tmp_path.glob(".sharded.*")] == [".sharded.versions"]
+    kept = [p.name for p in (tmp_path / ".sharded.versions").iterdir() if p.is_dir()]
+    assert kept == [(tmp_path / "sharded").resolve().name]
 
 
-def test_a_bad_document_is_reported_and_the_others_are_indexed(tmp_path, ray_local):
-    from index.distributed import build_with_ray
+def test_a_bad_document_is_reported_and_the_others_are_indexed(
+    tmp_path, ray_local, tiny_notes, write_corpus
+):
+    from wbqa.index.sharded.distributed import build_with_ray
 
-    corpus = write_corpus(tmp_path / "corpus", TINY_NOTES)
+    corpus = write_corpus(tmp_path / "corpus", tiny_notes)
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 not really a pdf")
     report = build_with_ray([corpus], tmp_path / "sharded", 2, workers=1)
     assert len(report.ingest.failures) == 1 and "broken.pdf" in report.ingest.failures[0]

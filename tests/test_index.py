@@ -8,12 +8,13 @@ import shutil
 import numpy as np
 import pytest
 
-from index.build import build_index
-from index.dense import build_faiss, dense_search
-from index.fusion import convex_combination, reciprocal_rank_fusion
-from index.records import Filters
-from index.store import Index, IndexProblem
-from tests.conftest import TINY_NOTES, write_corpus
+from wbqa.index.build import build_index
+from wbqa.index.dense import build_faiss, dense_search
+from wbqa.index.fusion import convex_combination, reciprocal_rank_fusion
+from wbqa.index.protocol import BadQuery
+from wbqa.index.records import Filters
+from wbqa.index.store import Index, IndexProblem
+from wbqa.ingest.errors import SettingProblem
 
 OBVIOUS = [
     ("Rafale fighter contract with Dassault", "serbia.md"),
@@ -47,21 +48,21 @@ def test_k_is_clamped_and_filters_apply(tiny_index):
 
 
 def test_bad_search_arguments(tiny_index):
-    with pytest.raises(ValueError, match="mode"):
+    with pytest.raises(SettingProblem, match="mode"):
         tiny_index.search("x", mode="fuzzy")
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(BadQuery, match="empty"):
         tiny_index.search("   ")
 
 
-def test_reindex_embeds_only_what_changed(tmp_path, embedder):
-    corpus = write_corpus(tmp_path / "corpus", TINY_NOTES)
+def test_reindex_embeds_only_what_changed(tmp_path, embedder, tiny_notes, write_corpus):
+    corpus = write_corpus(tmp_path / "corpus", tiny_notes)
     index_dir = tmp_path / "index"
     first = build_index([corpus], index_dir, show_progress=False, embedder=embedder)
     assert first.embedded > 0
     second = build_index([corpus], index_dir, show_progress=False, embedder=embedder)
     assert second.embedded == 0 and second.reused_vectors == first.embedded + first.reused_vectors
     (corpus / "safe.txt").write_text(
-        TINY_NOTES["safe.txt"].replace("45 years", "40 years"), "utf-8"
+        tiny_notes["safe.txt"].replace("45 years", "40 years"), "utf-8"
     )
     third = build_index([corpus], index_dir, show_progress=False, embedder=embedder)
     # one chunk and one sentence of safe.txt changed; nothing else is embedded again
@@ -70,8 +71,8 @@ def test_reindex_embeds_only_what_changed(tmp_path, embedder):
     assert "40 years" in index.search("maturity of loans", k=1)[0].text
 
 
-def test_damaged_index_gives_clear_errors(tmp_path, embedder):
-    corpus = write_corpus(tmp_path / "corpus", TINY_NOTES)
+def test_damaged_index_gives_clear_errors(tmp_path, embedder, tiny_notes, write_corpus):
+    corpus = write_corpus(tmp_path / "corpus", tiny_notes)
     good = tmp_path / "good"
     build_index([corpus], good, show_progress=False, embedder=embedder)
 
@@ -124,7 +125,7 @@ def test_rrf_and_convex_fusion_by_hand():
     # convex: dense {1: 0.9, 2: 0.5} → {1: 1, 2: 0}; bm25 {2: 8, 3: 4} → {2: 1, 3: 0}
     mixed = convex_combination({1: 0.9, 2: 0.5}, {2: 8.0, 3: 4.0}, alpha=0.25)
     assert mixed == {1: pytest.approx(0.25), 2: pytest.approx(0.75), 3: pytest.approx(0.0)}
-    with pytest.raises(ValueError, match="alpha"):
+    with pytest.raises(SettingProblem, match="alpha"):
         convex_combination({}, {}, alpha=2)
 
 
@@ -150,7 +151,7 @@ def test_approximate_index_recall_at_200k(kind):
 
 
 def test_onnx_backends_match_torch():
-    from index.embedder import load_embedder
+    from wbqa.index.embedder import load_embedder
 
     texts = ["Serbia signed a contract for 12 Rafale fighters.", "Albania joined NATO in 2009."]
     torch_embedder = load_embedder(backend="torch")
@@ -161,5 +162,26 @@ def test_onnx_backends_match_torch():
     int8 = load_embedder(backend="onnx-int8")
     assert int8.model_id.endswith("#int8")
     assert float((int8.encode_passages(texts) * reference).sum(axis=1).min()) > 0.9
-    with pytest.raises(ValueError, match="backend"):
+    with pytest.raises(SettingProblem, match="backend"):
         load_embedder(backend="gpu")
+
+
+def test_a_table_chunk_carries_its_title_and_column_headers(tmp_path, embedder):
+    from wbqa.index.build import CHUNK_KEYS_FILE, chunk_embed_text
+    from wbqa.index.embedder import text_key
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "budget.md").write_text(
+        "# Budgets\n\nDefence budgets in million euro:\n\n| Country | 2024 | 2025 |\n"
+        "|---|---|---|\n| Serbia | 1,356 | 1,580 |\n| Albania | 461 | 520 |\n",
+        encoding="utf-8",
+    )
+    build_index([corpus], tmp_path / "index", show_progress=False, embedder=embedder)
+    index = Index.open(tmp_path / "index", embedder=embedder)
+    (chunk,) = [c for c in index.chunks if "Serbia" in c.text]
+    text = chunk_embed_text(index.documents[chunk.doc_id], chunk)
+    assert "Defence budgets in million euro — Country; 2024; 2025" in text
+    # Reuse follows the texts the vectors were made from, recorded at build time.
+    keys = json.loads((index.index_dir / CHUNK_KEYS_FILE).read_text(encoding="utf-8"))
+    assert keys == [text_key(chunk_embed_text(index.documents[c.doc_id], c)) for c in index.chunks]

@@ -10,11 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.chunking import chunk_document
-from ingest.loaders import load_document
-from ingest.pipeline import ingest_paths, load_previous, write_ingest
-from ingest.records import ChunkSettings, Document
-from ingest.tokens import load_tokenizer, resolve_model_path
+from wbqa.ingest.chunking import chunk_document
+from wbqa.ingest.errors import SettingProblem
+from wbqa.ingest.loaders import load_document
+from wbqa.ingest.normalize import normalize_text
+from wbqa.ingest.pipeline import ingest_paths, load_previous, write_ingest
+from wbqa.ingest.records import ChunkSettings, Document
+from wbqa.ingest.tokens import load_tokenizer, resolve_model_path
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +25,7 @@ def tokenizer():
 
 
 def make_document(text: str) -> Document:
-    from ingest.normalize import normalize_text
+    from wbqa.ingest.normalize import normalize_text
 
     return Document(
         doc_id="x.txt", title="x", text=normalize_text(text), sha256="0" * 64, doc_type="txt"
@@ -63,9 +65,9 @@ def test_words_prose_is_fully_covered(tokenizer):
 
 
 def test_chunk_settings_are_validated():
-    with pytest.raises(ValueError, match="overlap"):
+    with pytest.raises(SettingProblem, match="overlap"):
         ChunkSettings(chunk_tokens=64, overlap_tokens=64)
-    with pytest.raises(ValueError, match="window"):
+    with pytest.raises(SettingProblem, match="window"):
         ChunkSettings(chunk_tokens=400)
 
 
@@ -75,12 +77,43 @@ def test_markdown_front_matter_and_sections(tiny_corpus):
     serbia = documents["serbia.md"]
     assert serbia.title == "Country profile: Serbia"
     assert serbia.topics == ("Serbia", "Rafale")
-    assert serbia.sources == ("https://example.org/serbia",)
+    assert [source.url for source in serbia.sources] == ["https://example.org/serbia"]
     assert not serbia.text.startswith("---")
     rafale = serbia.text.index("Rafale fighters")
     assert serbia.section_at(rafale) == "Procurement"
     for chunk in report.chunks:
         assert documents[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
+
+
+def test_markdown_is_stored_as_plain_text_with_its_structure(tmp_path):
+    note = tmp_path / "note.md"
+    note.write_text(
+        "---\ntitle: Note\nsources:\n  - key: mod\n    url: https://mod.gov.rs/x\n"
+        "    kind: official\n---\n\n# Serbia\n\n## Procurement\n\n"
+        "**Fighters.** Serbia ordered *12* Rafale jets.[^mod] It paid €2.7 billion.\n\n"
+        "Its suppliers are:\n\n- **France**: Rafale;\n- China: FK-3, `HQ-22`.\n\n"
+        "| Year | Budget |\n|---|---|\n| 2024 | €1.4 billion |\n\n"
+        "<script>alert(1)</script> stays text; a [link](https://x.org) keeps its words.\n",
+        encoding="utf-8",
+    )
+    document = load_document(note, "note.md", note.read_bytes(), [])
+    text = document.text
+    for markup in ("#", "**", "[^", "](", "`", "- ", "|---"):
+        assert markup not in text
+    assert "Fighters. Serbia ordered 12 Rafale jets. It paid €2.7 billion." in text
+    assert "<script>alert(1)</script> stays text; a link keeps its words." in text
+    kinds = {text[b.start : b.end]: b for b in document.blocks}
+    assert kinds["Procurement"].kind == "heading" and kinds["Procurement"].level == 2
+    assert kinds["France: Rafale;"].kind == "item"
+    assert kinds["France: Rafale;"].context == "Its suppliers are"
+    row = kinds["2024 | €1.4 billion"]
+    assert row.kind == "row" and row.header == ("Year", "Budget")
+    assert [text[a:b] for a, b in row.cells] == ["2024", "€1.4 billion"]
+    paragraph = next(b for b in document.blocks if b.label == "Fighters.")
+    assert paragraph.refs == ("mod",)
+    assert document.sources[0].key == "mod" and document.sources[0].kind == "official"
+    assert document.section_at(text.index("Rafale jets")) == "Procurement"
+    assert normalize_text(text) == text  # nothing after the loader moves an offset
 
 
 def test_html_loader_keeps_title_and_drops_boilerplate(tmp_path):
@@ -164,6 +197,16 @@ def test_reingest_reuses_unchanged_and_drops_removed(tiny_corpus, tmp_path):
     assert {d.doc_id for d in third.documents} == {"serbia.md", "safe.txt"}
 
 
+def test_a_wbqa_that_reads_differently_reads_every_file_again(tiny_corpus, tmp_path, monkeypatch):
+    from wbqa.ingest import pipeline
+
+    index_dir = tmp_path / "index"
+    write_ingest(index_dir, ingest_paths([tiny_corpus], show_progress=False))
+    monkeypatch.setattr(pipeline, "READING_VERSION", pipeline.READING_VERSION + 1)
+    again = ingest_paths([tiny_corpus], show_progress=False, previous=load_previous(index_dir))
+    assert (again.reused, again.chunked) == (0, 3)
+
+
 BAD_INPUTS = {
     "empty.txt": (b"", "empty file"),
     "junk.txt": (bytes(range(256)) * 20, "binary"),
@@ -191,34 +234,6 @@ def test_invalid_utf8_is_decoded_with_a_notice(tmp_path):
     report = ingest_paths([path], show_progress=False)
     assert "Kuçova" in report.documents[0].text
     assert any("not valid UTF-8" in notice for notice in report.notices)
-
-
-def test_encrypted_pdf(tmp_path):
-    from pypdf import PdfReader, PdfWriter
-
-    plain = tmp_path / "plain.pdf"
-    make_pdf(plain, ["Secret defence plans."])
-    writer = PdfWriter()
-    for page in PdfReader(plain).pages:
-        writer.add_page(page)
-    writer.encrypt("password")
-    locked = tmp_path / "locked.pdf"
-    with locked.open("wb") as handle:
-        writer.write(handle)
-    report = ingest_paths([locked], show_progress=False)
-    assert "encrypted PDF" in report.failures[0]
-
-
-def test_image_only_pdf(tmp_path):
-    from reportlab.pdfgen import canvas
-
-    path = tmp_path / "scan.pdf"
-    pdf = canvas.Canvas(str(path))
-    pdf.rect(100, 100, 200, 200, fill=1)
-    pdf.showPage()
-    pdf.save()
-    report = ingest_paths([path], show_progress=False)
-    assert "image-only PDF" in report.failures[0]
 
 
 def test_oversized_file(tmp_path, monkeypatch):

@@ -8,8 +8,9 @@ import shutil
 import numpy as np
 import pytest
 
-from app.reader import READER_DIR, ReaderProblem, load_reader, verify_reader
-from ingest.storage import file_sha256
+from wbqa.app.answer.reader import READER_DIR, ReaderProblem, load_reader, verify_reader
+from wbqa.ingest.errors import DatasetProblem
+from wbqa.ingest.storage import file_sha256
 
 
 def test_shipped_weights_match_their_manifest():
@@ -47,7 +48,8 @@ def test_a_score_does_not_depend_on_the_other_texts_scored_with_it():
 
 
 def test_the_reader_sees_a_unit_under_its_section_heading(tiny_index):
-    from app.answering import gather_candidates, plain_text
+    from wbqa.app.answer.candidates import gather_candidates
+    from wbqa.app.answer.quote import plain_text
 
     hits = tiny_index.search("range of the FK-3 air defence system", k=2)
     vector = tiny_index.embedder.encode_query("range of the FK-3 air defence system")
@@ -72,7 +74,7 @@ def test_altered_weights_are_refused(tmp_path):
 def test_train_reader_command_runs_a_few_steps(tmp_path, objective):
     from click.testing import CliRunner
 
-    from app.cli import cli
+    from wbqa.app.cli import cli
 
     squad = tmp_path / "squad.json"
     paragraph = {
@@ -121,11 +123,11 @@ def test_train_reader_command_runs_a_few_steps(tmp_path, objective):
 
 @pytest.mark.parametrize("content", ['{"data": [{"title": "x"}]}', "not json", '{"version": 1}'])
 def test_bad_squad_file_is_one_clear_error(tmp_path, content):
-    from evals.squad import load_squad
+    from wbqa.app.training.squad import load_squad
 
     path = tmp_path / "squad.json"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(ValueError, match="cannot read SQuAD file") as error:
+    with pytest.raises(DatasetProblem, match="cannot read SQuAD file") as error:
         load_squad(path)
     assert "\n" not in str(error.value)
 
@@ -133,8 +135,8 @@ def test_bad_squad_file_is_one_clear_error(tmp_path, content):
 def test_listwise_groups_keep_every_positive_and_the_loss_prefers_it():
     import torch
 
-    from evals.reader_train import TrainSettings, listwise_loss, training_groups
-    from evals.squad import SquadItem
+    from wbqa.app.training.reader import TrainSettings, listwise_loss, training_groups
+    from wbqa.app.training.squad import SquadItem
 
     items = [
         SquadItem(
@@ -153,8 +155,8 @@ def test_listwise_groups_keep_every_positive_and_the_loss_prefers_it():
 
 
 def test_reader_shortlist_is_the_union_of_best_by_cosine_and_by_bm25():
-    from app.answering import reader_shortlist
-    from app.selector import UNIT_FEATURES
+    from wbqa.app.answer.features import UNIT_FEATURES
+    from wbqa.app.answer.reader import reader_shortlist
 
     features = np.zeros((10, len(UNIT_FEATURES)))
     features[:, UNIT_FEATURES.index("unit_cos")] = np.arange(10)  # best: 9, 8

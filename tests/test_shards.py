@@ -8,20 +8,15 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from app.cli import cli
-from app.engine import Engine
-from index.build import build_index
-from index.lexical import bm25_scores, build_bm25, corpus_stats
-from index.shards import (
-    BM25_STATS_FILE,
-    SHARDS_FILE,
-    ShardedIndex,
-    build_sharded_index,
-    open_any_index,
-    shard_of,
-)
-from index.store import Index, IndexProblem
-from tests.conftest import TINY_NOTES, write_corpus
+from wbqa.app.cli import cli
+from wbqa.app.engine import Engine
+from wbqa.index.access import open_index
+from wbqa.index.build import build_index
+from wbqa.index.lexical import bm25_scores, build_bm25, corpus_stats
+from wbqa.index.sharded.build import build_sharded_index
+from wbqa.index.sharded.layout import BM25_STATS_FILE, SHARDS_FILE, shard_of
+from wbqa.index.sharded.search import ShardedIndex
+from wbqa.index.store import Index, IndexProblem
 
 EXTRA_NOTES = {
     f"note-{n}.md": f"# Note {n}\n\nThe exercise number {n} took place in Kosovo in 20{10 + n}. "
@@ -39,9 +34,9 @@ QUERIES = [
 
 
 @pytest.fixture(scope="module")
-def single_and_sharded(tmp_path_factory, embedder):
+def single_and_sharded(tmp_path_factory, embedder, tiny_notes, write_corpus):
     root = tmp_path_factory.mktemp("shards")
-    corpus = write_corpus(root / "corpus", {**TINY_NOTES, **EXTRA_NOTES})
+    corpus = write_corpus(root / "corpus", {**tiny_notes, **EXTRA_NOTES})
     build_index([corpus], root / "single", show_progress=False, embedder=embedder)
     build_sharded_index([corpus], root / "sharded", 3, embedder=embedder, show_progress=False)
     single = Index.open(root / "single", embedder=embedder)
@@ -68,8 +63,8 @@ def test_each_document_lives_in_exactly_one_shard(single_and_sharded):
         assert all(shard_of(u.doc_id, 3) == number for u in shard.units)
 
 
-def test_corpus_level_statistics_make_shard_bm25_equal_one_index():
-    texts = [text for text in {**TINY_NOTES, **EXTRA_NOTES}.values()]
+def test_corpus_level_statistics_make_shard_bm25_equal_one_index(tiny_notes):
+    texts = [text for text in {**tiny_notes, **EXTRA_NOTES}.values()]
     stats = corpus_stats(texts)
     single = build_bm25(texts)
     halves = [list(range(0, len(texts), 2)), list(range(1, len(texts), 2))]
@@ -119,12 +114,12 @@ def test_changed_statistics_or_missing_shard_are_one_line_problems(tmp_path, tin
     stats = folder / BM25_STATS_FILE
     stats.write_text(stats.read_text().replace('"n_docs": ', '"n_docs": 1'))
     with pytest.raises(IndexProblem, match="bm25_stats.json"):
-        open_any_index(folder, embedder=embedder)
+        open_index(folder, embedder=embedder)
     build_sharded_index([tiny_corpus], folder, 2, embedder=embedder, show_progress=False)
     manifest = json.loads((folder / SHARDS_FILE).read_text())
     (folder / manifest["shards"][1]["name"] / "manifest.json").unlink()
     with pytest.raises(IndexProblem, match="shard-001 is missing or changed"):
-        open_any_index(folder, embedder=embedder)
+        open_index(folder, embedder=embedder)
 
 
 def test_rebuilding_a_sharded_index_reuses_its_vectors(tmp_path, tiny_corpus, embedder):
@@ -132,7 +127,10 @@ def test_rebuilding_a_sharded_index_reuses_its_vectors(tmp_path, tiny_corpus, em
     first = build_sharded_index([tiny_corpus], folder, 2, embedder=embedder, show_progress=False)
     again = build_sharded_index([tiny_corpus], folder, 2, embedder=embedder, show_progress=False)
     assert first.embedded > 0 and again.embedded == 0
-    assert not list(tmp_path.glob(".sharded.*"))  # no half-written folder left behind
+    # no half-written folder left behind, and only the current version kept
+    assert [p.name for p in tmp_path.glob(".sharded.*")] == [".sharded.versions"]
+    kept = [p.name for p in (tmp_path / ".sharded.versions").iterdir() if p.is_dir()]
+    assert kept == [folder.resolve().name]
 
 
 def test_cli_index_shards_then_ask_and_search(tmp_path, tiny_corpus):

@@ -1,0 +1,1 @@
+"""Sharded indexes: layout, building (in this process or on Ray) and search."""
