@@ -113,3 +113,51 @@ def test_adapting_the_reader_writes_a_reader_that_scores(examples, tmp_path):
     scores = reader.score("When did Albania join NATO?", ["Albania joined NATO in 2009.", "x"])
     assert scores.shape == (2,) and np.isfinite(scores).all()
     assert reader.manifest["adapted_on"]["groups"] == len(groups)
+
+
+def _sibling_groups(seed: int, questions: int = 60) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Questions whose gold unit has the highest column 0 *among its siblings*, while each
+    question shifts column 0 by its own offset; column 1 is weakly tied to gold everywhere."""
+    rng = np.random.default_rng(seed)
+    groups = []
+    for _ in range(questions):
+        size = int(rng.integers(3, 8))
+        gold = int(rng.integers(size))
+        offset = rng.normal(0, 3)
+        col0 = offset + rng.normal(0, 1, size)
+        col0[gold] = offset + 2.5
+        col1 = rng.normal(0, 1, size)
+        col1[gold] += 0.8
+        labels = np.zeros(size)
+        labels[gold] = 1
+        groups.append((np.column_stack([col0, col1]), labels))
+    return groups
+
+
+def test_ranking_objective_without_listwise_term_is_balanced_logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+
+    from wbqa.app.training.ranking import fit_ranking_model
+
+    groups = _sibling_groups(1)
+    x = np.vstack([g[0] for g in groups])
+    y = np.concatenate([g[1] for g in groups])
+    model = fit_ranking_model(groups, c=0.5, listwise_weight=0.0)
+    reference = LogisticRegression(C=0.5, class_weight="balanced", max_iter=2000).fit(
+        (x - x.mean(0)) / x.std(0), y
+    )
+    assert np.allclose(model.coef, reference.coef_[0], atol=1e-3)
+    assert abs(model.intercept - reference.intercept_[0]) < 1e-3
+
+
+def test_listwise_term_picks_the_gold_sibling_more_often_on_new_questions():
+    from wbqa.app.training.ranking import fit_ranking_model
+
+    train, test = _sibling_groups(2), _sibling_groups(3)
+
+    def picked_right(model) -> float:
+        return float(np.mean([y[int(np.argmax(model.logits(x)))] for x, y in test]))
+
+    pointwise = picked_right(fit_ranking_model(train, c=0.5, listwise_weight=0.0))
+    ranking = picked_right(fit_ranking_model(train, c=0.5, listwise_weight=3.0))
+    assert ranking > pointwise + 0.1

@@ -1,7 +1,8 @@
 """The selector's models: rank answer candidates, decide whether to abstain, and estimate
 the confidence shown to users.
 
-Each is a logistic model over the features of `wbqa.app.answer.features`, its weights
+Each is a linear logit over the features of `wbqa.app.answer.features` (the unit model
+fitted to rank each question's candidates as well, `wbqa.app.training.ranking`), its weights
 learned by `wbqa train-selector` and shipped in `app/selector-reader.json` (with the
 reader's score, the default) and `app/selector-features.json` (features only).
 """

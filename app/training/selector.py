@@ -31,6 +31,7 @@ from wbqa.app.questions import Question, load_questions
 from wbqa.app.training.data import Collections, gather_examples
 from wbqa.app.training.examples import ALWAYS_TRAIN, Example, collect_examples, with_unit_column
 from wbqa.app.training.figures import choose_threshold, summarise
+from wbqa.app.training.ranking import LISTWISE_WEIGHT, fit_ranking_model
 from wbqa.app.training.squad import HELD_OUT_EVERY, load_squad, squad_items
 from wbqa.index.protocol import SearchIndex
 from wbqa.ingest.storage import atomic_write_text
@@ -45,6 +46,8 @@ class FitSettings:
     """How the models are fitted: regularisation, folds, and what a fold holds out."""
 
     unit_c: float = 0.5
+    # The unit model also ranks each question's candidates (`ranking`); 0: logistic only.
+    listwise_weight: float = LISTWISE_WEIGHT
     scope_c: float = 1.0
     folds: int = FOLDS
     by: str = "document"  # or "question"
@@ -101,13 +104,12 @@ def training_mask(
     return mask
 
 
-def _unit_model(examples: list[Example], mask: np.ndarray, c: float, extra_units) -> LogisticModel:
+def _unit_model(
+    examples: list[Example], mask: np.ndarray, settings: FitSettings, extra_units
+) -> LogisticModel:
     chosen = [e for e, keep in zip(examples, mask) if keep and e.answerable and e.has_candidates]
-    x = np.vstack([e.scored.unit_features for e in chosen])
-    y = np.concatenate([e.labels for e in chosen])
-    if extra_units is not None:
-        x, y = np.vstack([x, extra_units[0]]), np.concatenate([y, extra_units[1]])
-    return _fit(x, y, c, balanced=True)
+    groups = [(e.scored.unit_features, e.labels) for e in chosen]
+    return fit_ranking_model(groups, settings.unit_c, settings.listwise_weight, extra_units)
 
 
 def question_row(example: Example, logits: np.ndarray, uses_reader: bool) -> np.ndarray:
@@ -151,11 +153,11 @@ def fit_examples(
     folds = assign_folds(examples, settings)
     weights = np.asarray([e.weight for e in examples])
     everything = np.ones(len(examples), dtype=bool)
-    final_unit = _unit_model(examples, everything, settings.unit_c, extra_units)
+    final_unit = _unit_model(examples, everything, settings, extra_units)
     oof_logits: list[np.ndarray] = [_logits(final_unit, e) for e in examples]
     masks = {f: training_mask(examples, folds, f, settings) for f in range(settings.folds)}
     for fold, mask in masks.items():
-        model = _unit_model(examples, mask, settings.unit_c, extra_units)
+        model = _unit_model(examples, mask, settings, extra_units)
         for i, example in enumerate(examples):
             if folds[i] == fold:
                 oof_logits[i] = _logits(model, example)
