@@ -161,3 +161,12 @@ def test_listwise_term_picks_the_gold_sibling_more_often_on_new_questions():
     pointwise = picked_right(fit_ranking_model(train, c=0.5, listwise_weight=0.0))
     ranking = picked_right(fit_ranking_model(train, c=0.5, listwise_weight=3.0))
     assert ranking > pointwise + 0.1
+
+
+def test_ranking_objective_refuses_candidates_of_one_kind_with_a_reason():
+    from wbqa.app.training.ranking import fit_ranking_model
+    from wbqa.ingest.errors import DatasetProblem
+
+    groups = [(np.ones((3, 2)), np.zeros(3)), (np.zeros((2, 2)), np.zeros(2))]
+    with pytest.raises(DatasetProblem, match="answers appear in the documents"):
+        fit_ranking_model(groups, c=0.5)

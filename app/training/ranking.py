@@ -19,6 +19,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from wbqa.app.answer.selector import LogisticModel
+from wbqa.ingest.errors import DatasetProblem
 
 # Weight of the listwise term against the logistic one: measured held out by document on
 # the project's question set (0, 1, 3, 10; six fold seeds), 3 picked the right unit most often.
@@ -39,7 +40,10 @@ def fit_ranking_model(
         [y for _, y in groups] + ([extra[1]] if extra is not None else [])
     ).astype(np.float64)
     if labels.min() == labels.max():
-        raise ValueError("the unit model needs both answer and non-answer candidates")
+        raise DatasetProblem(
+            "the question set gives the unit model no candidates both holding and not holding "
+            "an answer; check that its answerable questions' answers appear in the documents"
+        )
     mean = features.mean(axis=0)
     scale = features.std(axis=0)
     scale = np.where(scale > 1e-9, scale, 1.0)
